@@ -1,0 +1,1 @@
+"""HTTP entry point: FastAPI app, thin routes over the same service functions as the CLI."""

@@ -1,0 +1,73 @@
+"""The FastAPI application.
+
+Each area exposes ``router`` (an ``APIRouter``) in ``<area>/routes.py``; this module mounts them
+and maps every error in one place to one shape: ``{"error": code, "detail": text, "field": name}``
+with a 4xx status. Request validation errors (pydantic) become 422 in that shape, naming the
+field; an unexpected exception is a 500 with the same shape and no traceback in the body.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lendcore.errors import LendcoreError
+
+log = logging.getLogger("lendcore.api")
+
+ROUTER_MODULES: list[str] = []
+
+
+def error_body(code: str, detail: str, field: str | None) -> dict[str, Any]:
+    return {"error": code, "detail": detail, "field": field}
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    from lendcore.store.db import make_engine, upgrade
+
+    app = FastAPI(title="lendcore", version="0.1.0", description="Consumer-credit core API.")
+    if engine is None:
+        engine = make_engine()
+        upgrade(engine)
+    app.state.engine = engine
+
+    @app.exception_handler(LendcoreError)
+    async def _lendcore_error(_req: Request, exc: LendcoreError) -> JSONResponse:
+        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        field = _field_of(first.get("loc", ()))
+        detail = str(first.get("msg", "invalid request"))
+        return JSONResponse(error_body("invalid_input", detail, field), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not_found" if exc.status_code == 404 else "http_error"
+        return JSONResponse(error_body(code, str(exc.detail), None), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(error_body("internal", "internal error", None), status_code=500)
+
+    @app.get("/health", tags=["system"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    return app

@@ -1,0 +1,5 @@
+"""Imports every table module so the shared MetaData is complete (Alembic, create_all)."""
+
+from lendcore.store import core_tables  # noqa: F401
+
+# Areas add one import line each (their tables live in lendcore/store/<area>_tables.py).

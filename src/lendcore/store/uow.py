@@ -1,0 +1,55 @@
+"""Unit of work: one command, one database transaction, committed once, rolled back by default.
+
+    with UnitOfWork(engine) as uow:
+        ... uow.conn.execute(...) ...
+        uow.commit()
+
+Leaving the block without ``commit()`` (an error, an early return) rolls everything back, so a
+refused command changes nothing. Helpers never commit.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self._committed = False
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("UnitOfWork used outside its with-block")
+        return self._conn
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def __enter__(self) -> UnitOfWork:
+        self._conn = self.engine.connect()
+        self._conn.begin()
+        return self
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self._committed = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self.conn
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None

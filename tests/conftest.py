@@ -1,0 +1,82 @@
+"""Shared fixtures: a fresh database per test run on SQLite and on PostgreSQL.
+
+PostgreSQL is the server on 127.0.0.1:5432 (trust auth, user postgres); each run creates its own
+database and drops it at the end. When ``CI`` is set a PostgreSQL test that cannot connect fails;
+otherwise it is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from lendcore.store.db import make_engine, upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "LENDCORE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_admin() -> Engine | None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # the server is down or unreachable
+        engine.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is unreachable in CI: {exc}")
+        return None
+    return engine
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database for this test session (worker)."""
+    admin = _pg_admin()
+    if admin is None:
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable (set CI to fail instead)")
+    name = f"lendcore_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture()
+def sqlite_url(tmp_path: object) -> str:
+    return f"sqlite:///{tmp_path}/lendcore.db"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+    """A migrated engine on SQLite and on PostgreSQL (each test gets clean tables)."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path}/lendcore.db")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    base_url = request.getfixturevalue("pg_url")
+    admin = create_engine(base_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    name = f"lc_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = make_engine(base_url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
