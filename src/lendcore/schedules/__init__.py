@@ -1,7 +1,7 @@
 """Repayment schedules and the annual-rate (APR) solver: pure functions over exact money."""
 
-from lendcore.schedules.model import Installment, Method, InterestMode, Schedule, ScheduleTerms
 from lendcore.schedules.methods import build_schedule
+from lendcore.schedules.model import Installment, InterestMode, Method, Schedule, ScheduleTerms
 
 __all__ = [
     "Installment",
