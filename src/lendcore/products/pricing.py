@@ -30,6 +30,7 @@ from lendcore.rates import AnnualRate
 from lendcore.schedules.apr import apr_of_schedule, disclosed_rate
 from lendcore.schedules.methods import build_schedule
 from lendcore.schedules.model import Method, Schedule, ScheduleTerms
+from lendcore.schedules.quote import CAP_CHECK_PLACES
 
 # Daily interest depends on the calendar; July and August are both 31 days, so a loan starting
 # on 1 July front-loads the longest periods: the dearest start for the load-time cap check.
@@ -134,7 +135,7 @@ def check_product_against_cap(product: Product, hard_cap: Decimal) -> None:
     """Refuse a product any of whose terms, at its highest rate plus fees, exceeds the cap."""
     for installments in product.installment_counts:
         term = disclose_term(product, installments)
-        if term.apr_nominal > hard_cap:
+        if disclosed_rate(term.apr_nominal, CAP_CHECK_PLACES) > hard_cap:
             tier = product.tier_for(installments)
             rate = f"{percent(tier.rate.annual)} a year" if tier.rate else "no interest"
             raise RuleViolation(
