@@ -65,7 +65,7 @@ def parse_yuan(value: object, field: str = "amount", *, allow_zero: bool = False
 
     At most two decimals (a fen); negative amounts are refused; zero only when allowed.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidInput(
             "money must be a decimal string in yuan such as \"917.99\", not a float", field=field
         )
@@ -86,6 +86,8 @@ def parse_yuan(value: object, field: str = "amount", *, allow_zero: bool = False
         raise InvalidInput("money must be a decimal string in yuan such as \"917.99\"", field=field)
     if not amount.is_finite():
         raise InvalidInput("amount must be a finite number of yuan", field=field)
+    if amount.adjusted() > 15:  # checked before scaling: "1e999999" must not overflow
+        raise InvalidInput("amount is too large", field=field)
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise InvalidInput("amount has more than 2 decimals (a fen is 0.01)", field=field)

@@ -63,7 +63,7 @@ def parse_rate(text: object, field: str = "rate") -> Decimal:
     Refuses floats, negatives, more than 9 decimal places (as a fraction) and rates of 100% or
     more (no consumer rate comes near that; it is a typo).
     """
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise InvalidInput("a rate must be a string such as \"12%\" or \"0.12\"", field=field)
     raw = str(text).strip()
     percent = raw.endswith("%")

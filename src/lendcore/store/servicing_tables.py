@@ -54,6 +54,9 @@ loans = Table(
     Column("charge_off_dpd", Integer, nullable=False),
     Column("ladder", String(32), nullable=False),
     Column("prepayment_mode", String(16), nullable=False, server_default="shorten"),
+    Column("allocation_order", Text, nullable=False),  # JSON list of "<class>.<component>"
+    Column("penalty_on_interest", Boolean, nullable=False, server_default="0"),
+    Column("apr_nominal_ppb", BigInteger, nullable=False, server_default="0"),  # as disclosed
     Column("status", String(16), nullable=False, index=True),  # active | closed | charged_off
     # Balances (sub-ledger): what the borrower owes now, by component.
     Column("principal_outstanding_fen", Fen, nullable=False),
@@ -67,8 +70,14 @@ loans = Table(
     Column("overdue_fee_fen", Fen, nullable=False, server_default="0"),
     # Nightly-run state.
     Column("accrued_through", Date),  # last business date closed for this loan
+    # Linear recognition of the current period's scheduled interest (servicing/accrual.py).
+    Column("accr_start", Date),
+    Column("accr_days", Integer, nullable=False, server_default="0"),
+    Column("accr_total_fen", Fen, nullable=False, server_default="0"),
+    Column("accr_done_fen", Fen, nullable=False, server_default="0"),
     Column("interest_carry", BigInteger, nullable=False, server_default="0"),
     Column("penalty_carry", BigInteger, nullable=False, server_default="0"),
+    Column("penalty_grace_fen", Fen, nullable=False, server_default="0"),
     Column("dpd", Integer, nullable=False, server_default="0"),
     Column("bucket", String(4), nullable=False, server_default="M0"),
     Column("risk_class", String(20), nullable=False, server_default="normal"),

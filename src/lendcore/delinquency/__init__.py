@@ -1,0 +1,1 @@
+"""Delinquency: days past due, buckets, five-category classification, provisioning."""

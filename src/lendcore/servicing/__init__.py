@@ -1,0 +1,1 @@
+"""Servicing: the loan aggregate (pure), its replay, and the services that store it."""
