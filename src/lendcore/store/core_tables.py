@@ -51,6 +51,8 @@ credit_lines = Table(
     Column("product_code", String(64), nullable=False),
     Column("limit_fen", Fen, nullable=False),
     Column("used_fen", Fen, nullable=False, server_default="0"),
+    # The daily rate priced at approval (ppb); draws take it, capped by the product's tiers.
+    Column("daily_rate_ppb", BigInteger),
     Column("frozen", Boolean, nullable=False, server_default="0"),
     Column("frozen_reason", String(255)),
     Column("status", String(16), nullable=False, server_default="open"),

@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('product_code', sa.String(length=64), nullable=False),
     sa.Column('limit_fen', sa.BigInteger(), nullable=False),
     sa.Column('used_fen', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('daily_rate_ppb', sa.BigInteger(), nullable=True),
     sa.Column('frozen', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('frozen_reason', sa.String(length=255), nullable=True),
     sa.Column('status', sa.String(length=16), server_default='open', nullable=False),
