@@ -24,6 +24,7 @@ app = typer.Typer(
 
 # Modules exposing register(app: typer.Typer) -> None. Add one line per area.
 COMMAND_MODULES: list[str] = [
+    "lendcore.ledger.commands",
     "lendcore.schedules.commands",
 ]
 

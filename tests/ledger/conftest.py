@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert
@@ -33,7 +34,7 @@ def insert_loan(
     customer_id = customer_of(loan_id)
     if conn.execute(customers.select().where(customers.c.id == customer_id)).first() is None:
         conn.execute(insert(customers).values(id=customer_id, created_on=D0))
-    conn.execute(insert(loans).values(
+    values = dict(
         id=loan_id, customer_id=customer_id, product_code=product_code, kind="draw",
         method="equal_installment", principal_fen=principal_outstanding_fen, installments_count=3,
         start_date=D0, maturity_date=date(2026, 6, 1), annual_rate_ppb=182_500_000,
@@ -43,8 +44,21 @@ def insert_loan(
         interest_receivable_fen=interest_receivable_fen,
         penalty_receivable_fen=penalty_receivable_fen, fee_receivable_fen=fee_receivable_fen,
         overpayment_fen=overpayment_fen,
-    ))
+    )
+    conn.execute(insert(loans).values(_fill_required(values)))
     return loan_id
+
+
+def _fill_required(values: dict[str, Any]) -> dict[str, Any]:
+    """Placeholders for required columns the ledger does not read (servicing may add more)."""
+    filled = dict(values)
+    for column in loans.c:
+        if column.name in filled or column.nullable or column.server_default is not None:
+            continue
+        python_type = column.type.python_type
+        placeholders: dict[type, Any] = {str: "-", int: 0, bool: False, date: D0}
+        filled[column.name] = placeholders.get(python_type, "-")
+    return filled
 
 
 @pytest.fixture()

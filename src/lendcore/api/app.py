@@ -22,7 +22,9 @@ from lendcore.errors import LendcoreError
 
 log = logging.getLogger("lendcore.api")
 
-ROUTER_MODULES: list[str] = []
+ROUTER_MODULES: list[str] = [
+    "lendcore.ledger.routes",
+]
 
 
 def error_body(code: str, detail: str, field: str | None) -> dict[str, Any]:
