@@ -24,8 +24,11 @@ app = typer.Typer(
 
 # Modules exposing register(app: typer.Typer) -> None. Add one line per area.
 COMMAND_MODULES: list[str] = [
+    "lendcore.origination.commands",
     "lendcore.ledger.commands",
     "lendcore.schedules.commands",
+    "lendcore.servicing.commands",
+    "lendcore.collections.commands",
 ]
 
 

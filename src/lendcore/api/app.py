@@ -23,7 +23,10 @@ from lendcore.errors import LendcoreError
 log = logging.getLogger("lendcore.api")
 
 ROUTER_MODULES: list[str] = [
+    "lendcore.origination.routes",
     "lendcore.ledger.routes",
+    "lendcore.servicing.routes",
+    "lendcore.collections.routes",
 ]
 
 

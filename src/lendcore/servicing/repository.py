@@ -1,0 +1,155 @@
+"""Loading and saving the loan aggregate: ``LoanState`` <-> the loans, installments rows.
+
+Concurrent writers on one loan are serialised twice: ``load(..., for_update=True)`` takes the
+row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers), and ``save``
+updates the row only at the version it read, so a lost update is impossible everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from lendcore.errors import Conflict, NotFound
+from lendcore.money import Rounding
+from lendcore.rates import DayCount
+from lendcore.schedules.model import InterestMode
+from lendcore.servicing.accrual import bucket, risk_class
+from lendcore.servicing.model import (
+    InstallmentState,
+    LoanState,
+    LoanStatus,
+    LoanTerms,
+    PrepaymentMode,
+    parse_allocation,
+)
+from lendcore.servicing.replay import Event
+from lendcore.store.servicing_tables import installments, loan_events, loans
+
+_STATE_COLUMNS = (
+    "principal_outstanding_fen", "interest_receivable_fen", "penalty_receivable_fen",
+    "fee_receivable_fen", "overpayment_fen", "overdue_principal_fen", "overdue_interest_fen",
+    "overdue_fee_fen", "accrued_through", "accr_start", "accr_days", "accr_total_fen",
+    "accr_done_fen", "interest_carry", "penalty_carry", "penalty_grace_fen", "dpd",
+    "oldest_unpaid_due", "charged_off_on", "closed_on", "class_floor_until", "restructured",
+)
+_INST_COLUMNS = ("number", "period_start", "due_date", "principal_fen", "interest_fen", "fee_fen",
+                 "paid_principal_fen", "paid_interest_fen", "paid_fee_fen", "status", "paid_on")
+
+
+def terms_from_row(row: Any) -> LoanTerms:
+    return LoanTerms(
+        loan_id=row.id, principal_fen=row.principal_fen, installments=row.installments_count,
+        method=row.method, start=row.start_date, annual_rate_ppb=row.annual_rate_ppb,
+        penalty_rate_ppb=row.penalty_rate_ppb, fee_rate_ppb=row.fee_rate_ppb,
+        day_count=DayCount(row.day_count), interest_mode=InterestMode(row.interest_mode),
+        rounding=Rounding(row.rounding), installment_multiple_fen=row.installment_multiple_fen,
+        grace_days=row.grace_days, charge_off_dpd=row.charge_off_dpd, ladder=row.ladder,
+        prepayment_mode=PrepaymentMode(row.prepayment_mode),
+        allocation_order=parse_allocation(tuple(json.loads(row.allocation_order))),
+        penalty_on_interest=bool(row.penalty_on_interest),
+    )
+
+
+def terms_columns(terms: LoanTerms) -> dict[str, Any]:
+    return {
+        "id": terms.loan_id, "principal_fen": terms.principal_fen,
+        "installments_count": terms.installments, "method": terms.method,
+        "start_date": terms.start, "annual_rate_ppb": terms.annual_rate_ppb,
+        "penalty_rate_ppb": terms.penalty_rate_ppb, "fee_rate_ppb": terms.fee_rate_ppb,
+        "day_count": terms.day_count.value, "interest_mode": terms.interest_mode.value,
+        "rounding": terms.rounding.value,
+        "installment_multiple_fen": terms.installment_multiple_fen,
+        "grace_days": terms.grace_days, "charge_off_dpd": terms.charge_off_dpd,
+        "ladder": terms.ladder, "prepayment_mode": terms.prepayment_mode.value,
+        "allocation_order": json.dumps(list(terms.allocation_order)),
+        "penalty_on_interest": terms.penalty_on_interest,
+    }
+
+
+def state_columns(state: LoanState, business_date: date) -> dict[str, Any]:
+    """Every stored column of the state row that changes as the loan lives."""
+    values = {name: getattr(state, name) for name in _STATE_COLUMNS}
+    values.update(
+        status=state.status.value,
+        next_due_date=state.next_due_date(),
+        maturity_date=state.maturity_date,
+        bucket=bucket(state),
+        risk_class=risk_class(state, business_date),
+    )
+    return values
+
+
+def load_row(conn: Connection, loan_id: int, *, for_update: bool = False) -> Any:
+    query = select(loans).where(loans.c.id == loan_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no loan {loan_id}", field="loan_id")
+    return row
+
+
+def load(conn: Connection, loan_id: int, *, for_update: bool = False) -> tuple[LoanState, Any]:
+    """The loan's live state (totals start at zero: they count what a command changes)."""
+    row = load_row(conn, loan_id, for_update=for_update)
+    rows = conn.execute(
+        select(installments).where(installments.c.loan_id == loan_id)
+        .order_by(installments.c.number)).all()
+    insts = [InstallmentState(**{c: getattr(r, c) for c in _INST_COLUMNS}) for r in rows]
+    state = LoanState(terms=terms_from_row(row), installments=insts,
+                      principal_outstanding_fen=row.principal_outstanding_fen,
+                      status=LoanStatus(row.status))
+    for name in _STATE_COLUMNS:
+        if name != "principal_outstanding_fen":
+            setattr(state, name, getattr(row, name))
+    state.restructured = bool(row.restructured)
+    return state, row
+
+
+def insert(conn: Connection, state: LoanState, extra: dict[str, Any], business_date: date) -> None:
+    values = terms_columns(state.terms) | state_columns(state, business_date) | extra
+    conn.execute(loans.insert().values(**values))
+    _write_installments(conn, state, replace_all=False)
+
+
+def save(conn: Connection, state: LoanState, version: int, business_date: date) -> None:
+    result = conn.execute(
+        loans.update()
+        .where(and_(loans.c.id == state.terms.loan_id, loans.c.version == version))
+        .values(**state_columns(state, business_date), version=version + 1))
+    if result.rowcount != 1:
+        raise Conflict(f"loan {state.terms.loan_id} changed concurrently; retry", field="loan_id",
+                       code="concurrent_update")
+    _write_installments(conn, state, replace_all=True)
+
+
+def _write_installments(conn: Connection, state: LoanState, *, replace_all: bool) -> None:
+    loan_id = state.terms.loan_id
+    if replace_all:
+        conn.execute(installments.delete().where(installments.c.loan_id == loan_id))
+    rows = [{"loan_id": loan_id, **{c: getattr(i, c) for c in _INST_COLUMNS}}
+            for i in state.installments]
+    if rows:
+        conn.execute(installments.insert(), rows)
+
+
+def events(conn: Connection, loan_id: int) -> list[Event]:
+    rows = conn.execute(
+        select(loan_events).where(and_(loan_events.c.loan_id == loan_id,
+                                       loan_events.c.reversed.is_(False)))
+        .order_by(loan_events.c.id)).all()
+    return [Event(r.kind, r.effective_date, r.amount_fen, r.id, json.loads(r.detail_json))
+            for r in rows if r.kind != "disbursement"]
+
+
+def append_event(conn: Connection, loan_id: int, kind: str, effective_date: date,
+                 amount_fen: int, detail: dict[str, Any], key: str | None) -> int:
+    result = conn.execute(loan_events.insert().values(
+        loan_id=loan_id, kind=kind, effective_date=effective_date, amount_fen=amount_fen,
+        detail_json=json.dumps(detail, sort_keys=True, default=str), idempotency_key=key))
+    pk = result.inserted_primary_key
+    return int(pk[0]) if pk else 0

@@ -1,0 +1,418 @@
+"""Servicing commands: customers, credit lines, draws, checkout loans, repayments, refunds.
+
+Each function takes a ``UnitOfWork`` (the caller commits once; see ``runner.run_command``) and
+returns a JSON-ready dict; the API, the CLI and the demo call these same functions. Every money
+movement is posted to the ledger in the same transaction, as the change in the loan's cumulative
+totals (``ledger_bridge``).
+
+A same-day repayment is applied to the stored state directly. A back-dated one replays the loan
+from its events (``replay``): the stored state must equal the replay of the events it has seen
+(anything else is a defect and refused loudly), and the ledger receives the difference between
+the replays with and without the new payment (less penalty, re-allocated components).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from lendcore.errors import InvalidInput, NotFound, RuleViolation
+from lendcore.ids import loan_id as make_loan_id
+from lendcore.ledger.store import post_many
+from lendcore.money import format_yuan
+from lendcore.products.caps import load_caps
+from lendcore.products.catalogue import get_product
+from lendcore.products.model import Product, ProductKind, RepaymentMethod
+from lendcore.products.pricing import contract_rate, schedule_terms
+from lendcore.rates import PPB, rate_to_ppb
+from lendcore.schedules.apr import disclosed_rate
+from lendcore.schedules.quote import quote
+from lendcore.servicing import repository as repo
+from lendcore.servicing.accrual import open_loan
+from lendcore.servicing.allocation import Allocation, apply_payment
+from lendcore.servicing.ledger_bridge import difference, entries_for
+from lendcore.servicing.model import (
+    PAY_ANY_TIME,
+    LoanState,
+    LoanTerms,
+    PrepaymentMode,
+    Totals,
+    parse_allocation,
+)
+from lendcore.servicing.replay import Event, replay
+from lendcore.servicing.runner import business_date
+from lendcore.store.core_tables import credit_lines, customers
+from lendcore.store.uow import UnitOfWork
+
+PAYEE_KINDS = ("ecosystem", "partner_merchant")
+_COMPARED = ("principal_outstanding_fen", "interest_receivable_fen", "penalty_receivable_fen",
+             "fee_receivable_fen", "overpayment_fen", "dpd")
+
+
+# -- customers and lines ---------------------------------------------------------------------
+def create_customer(uow: UnitOfWork, *, name_masked: str = "", timezone: str = "Asia/Shanghai",
+                    external_ref: str | None = None) -> dict[str, Any]:
+    bd = business_date(uow.conn)
+    result = uow.conn.execute(customers.insert().values(
+        name_masked=name_masked, timezone=timezone, external_ref=external_ref, created_on=bd))
+    return {"customer_id": _new_id(result)}
+
+
+def open_credit_line(uow: UnitOfWork, *, customer_id: int, product_code: str, limit_fen: int,
+                     daily_rate_ppb: int | None = None) -> dict[str, Any]:
+    product = get_product(product_code)
+    _customer(uow.conn, customer_id)
+    if not product.principal_min_fen <= limit_fen <= product.principal_max_fen:
+        raise InvalidInput(f"a {product.code} limit is {format_yuan(product.principal_min_fen)} "
+                           f"to {format_yuan(product.principal_max_fen)}", field="limit")
+    existing = uow.conn.execute(select(credit_lines).where(
+        (credit_lines.c.customer_id == customer_id)
+        & (credit_lines.c.product_code == product_code))).first()
+    if existing is not None:
+        uow.conn.execute(credit_lines.update().where(credit_lines.c.id == existing.id).values(
+            limit_fen=limit_fen, daily_rate_ppb=daily_rate_ppb, version=existing.version + 1))
+        return line_view(uow.conn, existing.id)
+    result = uow.conn.execute(credit_lines.insert().values(
+        customer_id=customer_id, product_code=product_code, limit_fen=limit_fen,
+        daily_rate_ppb=daily_rate_ppb, opened_on=business_date(uow.conn)))
+    return line_view(uow.conn, _new_id(result))
+
+
+def line_view(conn: Connection, line_id: int) -> dict[str, Any]:
+    row = conn.execute(select(credit_lines).where(credit_lines.c.id == line_id)).first()
+    if row is None:
+        raise NotFound(f"no credit line {line_id}", field="line_id")
+    return {
+        "line_id": row.id, "customer_id": row.customer_id, "product": row.product_code,
+        "limit": format_yuan(row.limit_fen), "used": format_yuan(row.used_fen),
+        "available": format_yuan(row.limit_fen - row.used_fen), "frozen": bool(row.frozen),
+        "frozen_reason": row.frozen_reason,
+        "daily_rate": None if row.daily_rate_ppb is None
+        else str(Decimal(row.daily_rate_ppb) / PPB),
+    }
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no primary key")
+    return int(key[0])
+
+
+def _customer(conn: Connection, customer_id: int) -> Any:
+    row = conn.execute(select(customers).where(customers.c.id == customer_id)).first()
+    if row is None:
+        raise NotFound(f"no customer {customer_id}", field="customer_id")
+    return row
+
+
+# -- new loans ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DrawRequest:
+    line_id: int
+    amount_fen: int
+    installments: int
+    method: str
+    purpose: str
+    payee: str
+    payee_kind: str
+    prepayment_mode: str = "shorten"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    customer_id: int
+    order_id: str
+    merchant_id: str
+    amount_fen: int
+    installments: int
+    items: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    method: str = "flat-fee"
+    interest_free: bool = False  # 贴息: the merchant pays the fee
+
+
+def draw(uow: UnitOfWork, req: DrawRequest) -> dict[str, Any]:
+    """A cash draw on a credit line: purpose and payee checked, limit reserved, money out."""
+    line = _locked_line(uow.conn, req.line_id)
+    product = get_product(line.product_code)
+    if product.kind is not ProductKind.CASH_LINE:
+        raise InvalidInput(f"line {line.id} is a {product.code} line; draws need a cash line",
+                           field="line_id")
+    if product.refuses_purpose(req.purpose):
+        raise RuleViolation(f"purpose {req.purpose!r} is prohibited for consumer credit "
+                            "(investment, securities, property and similar uses)",
+                            field="purpose", code="prohibited_purpose")
+    if req.payee_kind not in PAYEE_KINDS:
+        raise InvalidInput(f"accepted: {', '.join(PAYEE_KINDS)}", field="payee_kind")
+    if not req.payee.strip():
+        raise InvalidInput("name who is paid", field="payee")
+    _reserve(uow.conn, line, req.amount_fen)
+    daily = None if line.daily_rate_ppb is None else Decimal(line.daily_rate_ppb) / PPB
+    extra = {"kind": "draw", "credit_line_id": line.id, "purpose": req.purpose.strip().lower(),
+             "payee": f"{req.payee_kind}:{req.payee.strip()}"}
+    return _open(uow, product, line.customer_id, req.amount_fen, req.installments, req.method,
+                 daily, extra, checkout=False, prepayment_mode=req.prepayment_mode)
+
+
+def checkout(uow: UnitOfWork, req: CheckoutRequest) -> dict[str, Any]:
+    """An installment loan for a merchant order: the merchant is paid, never the borrower."""
+    line = uow.conn.execute(select(credit_lines).where(
+        (credit_lines.c.customer_id == req.customer_id)
+        & (credit_lines.c.product_code == "checkout-installment"))).first()
+    if line is None:
+        raise RuleViolation("the customer has no checkout-installment credit line",
+                            field="customer_id", code="no_credit_line")
+    line = _locked_line(uow.conn, line.id)
+    if not req.order_id.strip() or not req.merchant_id.strip():
+        raise InvalidInput("an order id and a merchant id are required", field="order_id")
+    product = get_product("checkout-installment")
+    _reserve(uow.conn, line, req.amount_fen)
+    extra = {"kind": "checkout", "credit_line_id": line.id, "merchant_id": req.merchant_id,
+             "order_id": req.order_id, "payee": f"merchant:{req.merchant_id}",
+             "purpose": "goods"}
+    return _open(uow, product, req.customer_id, req.amount_fen, req.installments, req.method,
+                 None, extra, checkout=True, interest_free=req.interest_free)
+
+
+def _locked_line(conn: Connection, line_id: int) -> Any:
+    query = select(credit_lines).where(credit_lines.c.id == line_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    line = conn.execute(query).first()
+    if line is None:
+        raise NotFound(f"no credit line {line_id}", field="line_id")
+    return line
+
+
+def _reserve(conn: Connection, line: Any, amount_fen: int) -> None:
+    if line.frozen:
+        reason = line.frozen_reason or "no reason given"
+        raise RuleViolation(f"credit line {line.id} is frozen ({reason})",
+                            field="line_id", code="line_frozen")
+    available = line.limit_fen - line.used_fen
+    if amount_fen > available:
+        raise RuleViolation(f"amount exceeds the available {format_yuan(available)} CNY",
+                            field="amount", code="exceeds_available")
+    conn.execute(credit_lines.update().where(credit_lines.c.id == line.id)
+                 .values(used_fen=credit_lines.c.used_fen + amount_fen))
+
+
+def _open(uow: UnitOfWork, product: Product, customer_id: int, amount_fen: int,
+          installments: int, method_text: str, daily: Decimal | None, extra: dict[str, Any],
+          *, checkout: bool, interest_free: bool = False,
+          prepayment_mode: str = "shorten") -> dict[str, Any]:
+    conn = uow.conn
+    bd = business_date(conn)
+    terms, apr = _loan_terms(product, customer_id, amount_fen, installments, method_text, daily,
+                             bd, interest_free, prepayment_mode)
+    customer = _customer(conn, customer_id)
+    number = customer.loan_counter + 1
+    conn.execute(customers.update().where(customers.c.id == customer_id)
+                 .values(loan_counter=number))
+    terms = replace(terms, loan_id=make_loan_id(customer_id, number))
+    state = open_loan(terms)
+    repo.insert(conn, state, {**extra, "customer_id": customer_id,
+                              "product_code": product.code,
+                              "apr_nominal_ppb": rate_to_ppb(disclosed_rate(apr))}, bd)
+    repo.append_event(conn, terms.loan_id, "disbursement", bd, amount_fen, {}, None)
+    _post(conn, state.totals, terms.loan_id, product.code, bd, checkout,
+          f"loan:{terms.loan_id}:open")
+    return loan_view(conn, terms.loan_id)
+
+
+def _loan_terms(product: Product, customer_id: int, amount_fen: int, installments: int,
+                method_text: str, daily: Decimal | None, bd: date, interest_free: bool,
+                prepayment_mode: str) -> tuple[LoanTerms, Decimal]:
+    try:
+        method = RepaymentMethod(method_text)
+    except ValueError:
+        accepted = ", ".join(m.value for m in product.methods)
+        raise InvalidInput(f"unknown method {method_text!r}; accepted: {accepted}",
+                           field="method") from None
+    if method not in product.methods:
+        accepted = ", ".join(m.value for m in product.methods)
+        raise InvalidInput(f"{product.code} offers {accepted}", field="method")
+    try:
+        mode = PrepaymentMode(prepayment_mode)
+    except ValueError:
+        raise InvalidInput("accepted: shorten, lower", field="prepayment_mode") from None
+    caps = load_caps().on(bd)
+    common: dict[str, Any] = dict(
+        loan_id=0, start=bd, installments=installments, day_count=product.day_count,
+        interest_mode=product.interest_mode, rounding=product.rounding,
+        installment_multiple_fen=product.installment_multiple_fen, grace_days=product.grace_days,
+        charge_off_dpd=product.charge_off_dpd, ladder=product.classification.value,
+        prepayment_mode=mode, penalty_on_interest=product.penalty_on_interest,
+        allocation_order=parse_allocation(
+            tuple(f"{b.value}.{c.value}" for b, c in product.allocation_order)))
+    if method is RepaymentMethod.PAY_ANY_TIME:
+        if not product.principal_min_fen <= amount_fen <= product.principal_max_fen:
+            raise InvalidInput(f"{product.code} lends {format_yuan(product.principal_min_fen)} "
+                               f"to {format_yuan(product.principal_max_fen)}", field="amount")
+        rate = contract_rate(product, installments, daily)
+        apr = rate.annual
+        annual_ppb, fee_ppb = rate_to_ppb(rate.annual), 0
+        method_value = PAY_ANY_TIME
+    else:
+        sterms = schedule_terms(product, method, amount_fen, installments, bd, daily)
+        if interest_free:
+            if not product.merchant_funded_interest_free:
+                raise RuleViolation(f"{product.code} has no interest-free promotions",
+                                    field="interest_free", code="no_promotion")
+            sterms = replace(sterms, annual_rate=Decimal(0),
+                             fee_rate_per_installment=Decimal(0))
+        apr = quote(sterms).apr.nominal
+        annual_ppb = rate_to_ppb(sterms.annual_rate)
+        fee_ppb = rate_to_ppb(sterms.fee_rate_per_installment)
+        method_value = method.value
+    penalty = min(product.penalty_multiplier * apr, caps.hard_cap)
+    terms = LoanTerms(**common, principal_fen=amount_fen, method=method_value,
+                      annual_rate_ppb=annual_ppb, fee_rate_ppb=fee_ppb,
+                      penalty_rate_ppb=rate_to_ppb(penalty.quantize(Decimal("1e-9"))))
+    return terms, apr
+
+
+# -- repayments, refunds -----------------------------------------------------------------------
+def repay(uow: UnitOfWork, loan_id: int, amount_fen: int, effective: date | None,
+          key: str | None) -> dict[str, Any]:
+    conn = uow.conn
+    bd = business_date(conn)
+    day = effective or bd
+    if day > bd:
+        raise InvalidInput(f"a repayment cannot be dated after the business date {bd}",
+                           field="effective_date")
+    state, row = repo.load(conn, loan_id, for_update=True)
+    _check_closed_through(state, bd)
+    if day < state.terms.start:
+        raise InvalidInput(f"the loan started on {state.terms.start}", field="effective_date")
+    if day == bd:
+        alloc: Allocation | None = apply_payment(state, bd, amount_fen)
+        delta = state.totals
+    else:
+        state, delta = _replayed(conn, state, row, Event("repayment", day, amount_fen, 1 << 60))
+        alloc = None
+    repo.append_event(conn, loan_id, "repayment", day, amount_fen, {}, key)
+    return _finish(uow, state, row, delta, bd, f"repay:{key or _seq(conn, loan_id)}",
+                   {"allocation": _yuan(alloc.as_dict()) if alloc else None,
+                    "back_dated": day != bd, "effective_date": day.isoformat()})
+
+
+def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int,
+                 key: str | None) -> dict[str, Any]:
+    """Returned goods: the refunded part of a checkout loan is as if never lent."""
+    conn = uow.conn
+    bd = business_date(conn)
+    state, row = repo.load(conn, loan_id, for_update=True)
+    if row.kind != "checkout":
+        raise RuleViolation("only checkout loans take refunds of returned goods",
+                            field="loan_id", code="not_checkout")
+    _check_closed_through(state, bd)
+    state, delta = _replayed(conn, state, row, Event("refund", bd, amount_fen, 1 << 60))
+    repo.append_event(conn, loan_id, "refund", bd, amount_fen, {}, key)
+    return _finish(uow, state, row, delta, bd, f"refund:{key or _seq(conn, loan_id)}", {})
+
+
+def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int,
+                       key: str | None) -> dict[str, Any]:
+    conn = uow.conn
+    bd = business_date(conn)
+    state, row = repo.load(conn, loan_id, for_update=True)
+    if amount_fen > state.overpayment_fen:
+        raise RuleViolation(f"the loan holds {format_yuan(state.overpayment_fen)} CNY of "
+                            "overpayment", field="amount", code="exceeds_overpayment")
+    state.overpayment_fen -= amount_fen
+    state.totals.overpayment_refunded += amount_fen
+    repo.append_event(conn, loan_id, "overpayment_refund", bd, amount_fen, {}, key)
+    return _finish(uow, state, row, state.totals, bd,
+                   f"overpayment_refund:{key or _seq(conn, loan_id)}", {})
+
+
+def restructure(uow: UnitOfWork, loan_id: int, installments: int, *, waive_penalty_fen: int = 0,
+                waive_interest_fen: int = 0, key: str | None = None) -> dict[str, Any]:
+    """Negotiated repayment: optional waivers, then the rest re-amortised (see replay)."""
+    conn = uow.conn
+    bd = business_date(conn)
+    state, row = repo.load(conn, loan_id, for_update=True)
+    _check_closed_through(state, bd)
+    new_events = []
+    if waive_penalty_fen:
+        new_events.append(Event("waiver", bd, waive_penalty_fen, 1 << 60,
+                                {"component": "penalty"}))
+    if waive_interest_fen:
+        new_events.append(Event("waiver", bd, waive_interest_fen, (1 << 60) + 1,
+                                {"component": "interest"}))
+    new_events.append(Event("restructure", bd, 0, (1 << 60) + 2,
+                            {"installments": installments}))
+    state, delta = _replayed(conn, state, row, *new_events)
+    for ev in new_events:
+        repo.append_event(conn, loan_id, ev.kind, bd, ev.amount_fen, dict(ev.detail), key)
+    return _finish(uow, state, row, delta, bd, f"restructure:{key or _seq(conn, loan_id)}",
+                   {"class_floor_until": state.class_floor_until.isoformat()
+                    if state.class_floor_until else None})
+
+
+def _check_closed_through(state: LoanState, bd: date) -> None:
+    if state.accrued_through is None or (bd - state.accrued_through).days != 1:
+        raise RuleViolation(
+            f"loan {state.terms.loan_id} is closed through {state.accrued_through}, not the "
+            f"day before the business date {bd}; run `lendcore eod run` first",
+            field="loan_id", code="end_of_day_pending")
+
+
+def _replayed(conn: Connection, stored: LoanState, row: Any,
+              *new: Event) -> tuple[LoanState, Totals]:
+    """Replay without and with ``new``; the stored state must equal the first replay."""
+    bd = business_date(conn)
+    history = repo.events(conn, stored.terms.loan_id)
+    old = replay(stored.terms, history, bd)
+    drift = [name for name in _COMPARED if getattr(old, name) != getattr(stored, name)]
+    if drift:
+        raise RuntimeError(f"loan {stored.terms.loan_id}: stored state differs from its replay "
+                           f"in {', '.join(drift)}; refusing to post on top of a defect")
+    new_state = replay(stored.terms, [*history, *new], bd)
+    return new_state, difference(new_state.totals, old.totals)
+
+
+def _finish(uow: UnitOfWork, state: LoanState, row: Any, delta: Totals, bd: date,
+            source_key: str, extra: dict[str, Any]) -> dict[str, Any]:
+    conn = uow.conn
+    repo.save(conn, state, row.version, bd)
+    _post(conn, delta, state.terms.loan_id, row.product_code, bd, row.kind == "checkout",
+          source_key)
+    _release_line(conn, row.credit_line_id, delta)
+    return {"loan": loan_view(conn, state.terms.loan_id), **extra}
+
+
+def _release_line(conn: Connection, line_id: int | None, delta: Totals) -> None:
+    """Repaid and refunded principal frees the revolving limit again."""
+    freed = delta.paid_principal + delta.refunded_principal
+    if line_id is not None and freed:
+        conn.execute(credit_lines.update().where(credit_lines.c.id == line_id)
+                     .values(used_fen=credit_lines.c.used_fen - freed))
+
+
+def _post(conn: Connection, delta: Totals, loan_id: int, product_code: str, bd: date,
+          checkout: bool, source_key: str) -> None:
+    entries = entries_for(delta, loan_id=loan_id, product_code=product_code,
+                          effective_date=bd, checkout=checkout, source_key=source_key)
+    if entries:
+        post_many(conn, entries)
+
+
+def _seq(conn: Connection, loan_id: int) -> str:
+    return f"{loan_id}:{len(repo.events(conn, loan_id)) + 1}"
+
+
+def _yuan(values: dict[str, int | bool]) -> dict[str, Any]:
+    return {k: v if isinstance(v, bool) else format_yuan(v) for k, v in values.items()}
+
+
+def loan_view(conn: Connection, loan_id: int) -> dict[str, Any]:
+    from lendcore.servicing.queries import loan_summary
+
+    return loan_summary(conn, loan_id)
+
