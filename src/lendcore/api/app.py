@@ -34,7 +34,7 @@ def error_body(code: str, detail: str, field: str | None) -> dict[str, Any]:
     return {"error": code, "detail": detail, "field": field}
 
 
-def _field_of(loc: tuple[Any, ...] | list[Any]) -> str | None:
+def _field_of(loc: Any) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or None
 
