@@ -1,0 +1,159 @@
+"""The decision: consents, KYC, the eligibility ladder, score, price and limit -> one decision.
+
+Every rule is evaluated and *every* failed rule is returned, in this precedence (also in
+``docs/decisions.md``); a decision is a decline when any rule fails:
+
+== ============================== ======== =====================================================
+#  code                           kind     fails when
+== ============================== ======== =====================================================
+1  consent_credit_query_missing   rule     no credit-bureau query authorisation (征信授权)
+2  consent_sensitive_data_missing rule     no separate consent to process sensitive personal
+                                           data (PIPL Art. 29). Rules 1-2 gate the rest: without
+                                           consent nothing else is evaluated or kept.
+3  id_number_invalid              rule     shape, check character (ISO 7064 MOD 11-2), birth
+                                           date or region code wrong
+4  id_expired                     rule     the ID card expired before the application date
+5  age_under_18                   rule     under 18 on the application date
+6  age_over_55                    policy   over 55 on the application date
+7  student_not_targeted           rule     occupation is "student" (no campus lending)
+8  reapply_too_soon               policy   declined less than 180 days ago (reapply_after says
+                                           the first date allowed)
+9  credit_line_frozen             policy   the customer's cash line is frozen (delinquency)
+10 not_device_user                policy   does not use one of the ecosystem's devices
+11 consumption_record_too_short   policy   under 6 months of consumption record
+12 no_income                      policy   monthly income is zero
+13 dti_over_ceiling               policy   declared monthly debt payments over 50% of income
+14 score_below_cutoff             policy   score under 460
+15 limit_below_minimum            policy   the affordable limit is under 500 CNY
+== ============================== ======== =====================================================
+
+Rules 5-6 and 14-15 need a valid ID number (age feeds the scorecard); rule 15 is evaluated only
+when rules 1-14 pass. When none fails: a score of 460-479 is ``refer`` (``score_near_cutoff``,
+with the proposed terms for the reviewer), 480 and above ``approve``.
+
+Reason order on a decision: failed rules (above order), ``score_near_cutoff``, the top three
+adverse scorecard attributes (``adverse_<attribute>``, most points lost first), the price reasons
+(``price_*``), the limit reasons (``limit_*``).
+
+A decline that assessed a valid identity sets ``reapply_after`` = application date + 180 days;
+a decline for ``reapply_too_soon`` repeats the running wait's end (asking again does not extend
+it). Declines for consent or an invalid ID number carry no ``reapply_after``: nothing was
+assessed and nothing identifying is kept.
+"""
+
+from __future__ import annotations
+
+from lendcore.money import format_yuan
+from lendcore.origination import kyc
+from lendcore.origination import policy as p
+from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior, Reason
+from lendcore.origination.pricing import initial_limit, pct, price
+from lendcore.origination.scorecard import Score, Scorecard
+
+PRECEDENCE: tuple[str, ...] = (
+    "consent_credit_query_missing",
+    "consent_sensitive_data_missing",
+    "id_number_invalid",
+    "id_expired",
+    "age_under_18",
+    "age_over_55",
+    "student_not_targeted",
+    "reapply_too_soon",
+    "credit_line_frozen",
+    "not_device_user",
+    "consumption_record_too_short",
+    "no_income",
+    "dti_over_ceiling",
+    "score_below_cutoff",
+    "limit_below_minimum",
+)
+_RANK = {code: i for i, code in enumerate(PRECEDENCE)}
+
+
+def consent_failures(app: Application) -> list[Reason]:
+    out = []
+    if not app.consents.credit_query:
+        out.append(Reason("consent_credit_query_missing",
+                          "the credit-bureau query authorisation was not given"))
+    if not app.consents.sensitive_data:
+        out.append(Reason("consent_sensitive_data_missing",
+                          "separate consent to process sensitive personal data was not given "
+                          "(PIPL Art. 29)"))
+    return out
+
+
+def eligibility_failures(app: Application, k: Kyc, prior: Prior) -> list[Reason]:
+    """Rules 3-13 (a flat ladder of checks; every failure is returned)."""
+    out = list(k.reasons)
+    if k.age is not None and k.age < p.AGE_MIN:
+        out.append(Reason("age_under_18", f"age {k.age} on {app.application_date}; "
+                                          f"{p.AGE_MIN} is the minimum"))
+    if k.age is not None and k.age > p.AGE_MAX:
+        out.append(Reason("age_over_55", f"age {k.age} on {app.application_date}; "
+                                         f"{p.AGE_MAX} is the maximum"))
+    if app.occupation == p.STUDENT:
+        out.append(Reason("student_not_targeted", "credit is not offered to students"))
+    if prior.reapply_after is not None and app.application_date < prior.reapply_after:
+        out.append(Reason("reapply_too_soon", "declined within the last 180 days; apply again "
+                                              f"from {prior.reapply_after}"))
+    if prior.line_frozen:
+        out.append(Reason("credit_line_frozen", "the existing credit line is frozen"))
+    eco = app.ecosystem
+    if not eco.device_user:
+        out.append(Reason("not_device_user", "does not use one of the ecosystem's devices"))
+    if eco.consumption_months < p.CONSUMPTION_MONTHS_MIN:
+        out.append(Reason("consumption_record_too_short",
+                          f"{eco.consumption_months} months of consumption record; "
+                          f"{p.CONSUMPTION_MONTHS_MIN} needed"))
+    income, debt = app.monthly_income_fen, app.monthly_debt_payments_fen
+    if income == 0:
+        out.append(Reason("no_income", "a monthly income is needed"))
+    elif debt > income * p.DTI_CEILING:
+        out.append(Reason("dti_over_ceiling", f"debt payments {format_yuan(debt)} are over "
+                                              f"{pct(p.DTI_CEILING)} of income "
+                                              f"{format_yuan(income)}"))
+    return out
+
+
+def adverse_reasons(score: Score) -> list[Reason]:
+    return [Reason(f"adverse_{a.name}", f"{a.name} = {a.bin_label}: {a.points_lost} points "
+                                        "below the attribute's best")
+            for a in score.adverse(p.ADVERSE_REASONS)]
+
+
+def decide(app: Application, prior: Prior, card: Scorecard) -> Decision:
+    consent = consent_failures(app)
+    if consent:
+        return Decision(Outcome.DECLINE, tuple(consent), consented=False)
+    k = kyc.verify(app.identity.id_number, app.identity.id_expiry, app.application_date)
+    failures = eligibility_failures(app, k, prior)
+    if not k.valid or k.age is None:
+        return Decision(Outcome.DECLINE, tuple(failures), kyc=k)
+    score = card.score({**app.profile, "age_in_years": k.age})
+    if score.total < p.SCORE_REFER_MIN:
+        failures.append(Reason("score_below_cutoff", f"score {score.total} is under "
+                                                     f"{p.SCORE_REFER_MIN}"))
+    adverse = adverse_reasons(score)
+    terms: list[Reason] = []
+    rate = limit = None
+    if not failures:
+        rate, terms = price(score.total, app.amount_fen, app.installments)
+        limit, limit_reasons = initial_limit(
+            score.total, app.monthly_income_fen, app.monthly_debt_payments_fen, rate,
+            app.ecosystem, current_limit_fen=prior.current_limit_fen)
+        terms += limit_reasons
+        if limit < p.LIMIT_MIN_FEN:
+            failures.append(Reason("limit_below_minimum", f"affordable limit "
+                                   f"{format_yuan(limit)} is under {format_yuan(p.LIMIT_MIN_FEN)}"))
+    if failures:
+        failures.sort(key=lambda r: _RANK[r.code])
+        wait = prior.reapply_after if any(r.code == "reapply_too_soon" for r in failures) else (
+            app.application_date + p.REAPPLY_WAIT)
+        return Decision(Outcome.DECLINE, (*failures, *adverse), score.total,
+                        reapply_after=wait, kyc=k)
+    if score.total < p.SCORE_APPROVE_MIN:
+        near = Reason("score_near_cutoff", f"score {score.total} is within "
+                                           f"{p.SCORE_REFER_MIN}-{p.SCORE_APPROVE_MIN - 1}: "
+                                           "a person decides")
+        return Decision(Outcome.REFER, (near, *adverse, *terms), score.total, limit, rate, kyc=k)
+    return Decision(Outcome.APPROVE, (*adverse, *terms), score.total, limit, rate, kyc=k)

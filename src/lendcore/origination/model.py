@@ -1,0 +1,121 @@
+"""Origination value types: an application, a reason, a decision (plain frozen dataclasses).
+
+Money is integer fen, rates exact ``Decimal`` fractions (0.0003 = 0.03%/day), dates ``date``.
+Pydantic models live only at the edge (``schemas.py``) and build these.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from lendcore.money import format_yuan
+from lendcore.origination.policy import DAYS_PER_YEAR
+
+
+class Outcome(enum.Enum):
+    APPROVE = "approve"
+    DECLINE = "decline"
+    REFER = "refer"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    name: str
+    id_number: str
+    mobile: str
+    id_expiry: date | None  # None = long-term (长期) ID card
+
+
+@dataclass(frozen=True, slots=True)
+class Ecosystem:
+    device_user: bool
+    consumption_months: int
+    spend_12m_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Consents:
+    credit_query: bool  # credit-bureau query authorisation (征信查询授权)
+    sensitive_data: bool  # separate consent to process sensitive personal data (PIPL Art. 29)
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    identity: Identity
+    application_date: date
+    product: str
+    amount_fen: int
+    installments: int
+    monthly_income_fen: int
+    monthly_debt_payments_fen: int
+    occupation: str
+    ecosystem: Ecosystem
+    consents: Consents
+    profile: Mapping[str, str | int | Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Kyc:
+    """What KYC established. ``valid`` is False when the ID number itself is unusable."""
+
+    valid: bool
+    birth_date: date | None = None
+    age: int | None = None
+    gender: str | None = None  # "M" | "F"
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """What the store knows about this person before the decision (by ID-number hash)."""
+
+    reapply_after: date | None = None  # end of a running 180-day wait, if any
+    existing_customer: bool = False
+    current_limit_fen: int | None = None  # the customer's cash line limit, if any
+    line_frozen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    score: int | None = None
+    limit_fen: int | None = None
+    daily_rate: Decimal | None = None
+    reapply_after: date | None = None
+    kyc: Kyc = field(default_factory=lambda: Kyc(False))
+    consented: bool = True
+
+    @property
+    def annual_rate(self) -> Decimal | None:
+        return None if self.daily_rate is None else self.daily_rate * DAYS_PER_YEAR
+
+    def as_dict(self) -> dict[str, object]:
+        """The decision as the CLI and API print it (money yuan strings, rates fractions)."""
+        annual = self.annual_rate
+        return {
+            "decision": self.outcome.value,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "score": self.score,
+            "limit": None if self.limit_fen is None else format_yuan(self.limit_fen),
+            "daily_rate": None if self.daily_rate is None else _rate_text(self.daily_rate),
+            "annual_rate": None if annual is None else _rate_text(annual),
+            "reapply_after": None if self.reapply_after is None else self.reapply_after.isoformat(),
+        }
+
+
+def _rate_text(rate: Decimal) -> str:
+    return format(rate.normalize(), "f")

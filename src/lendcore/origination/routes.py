@@ -1,0 +1,82 @@
+"""HTTP routes for credit decisions and human review (thin: parse, call the service, commit).
+
+* ``POST /applications``: decide one application (body: the application file) -> the decision
+  with its ``decision_id``.
+* ``GET /decisions/{id}``: the explanation (reasons in order, score, terms, masked inputs,
+  reviews).
+* ``POST /decisions/{id}/review-request``: the applicant asks for a human review (PIPL Art. 24).
+* ``GET /reviews``: the open review queue (masked inputs, reasons, score).
+* ``POST /reviews/{id}/outcome``: a reviewer's outcome with who and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+
+from lendcore.api.deps import get_engine
+from lendcore.calendar import parse_date
+from lendcore.origination import service
+from lendcore.origination.schemas import ApplicationIn
+from lendcore.store.uow import UnitOfWork
+
+router = APIRouter(tags=["decisions"])
+
+
+class ReviewRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    requested_on: str
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReviewOutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    outcome: Literal["approve", "decline"]
+    reviewer: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
+    decided_on: str
+
+
+@router.post("/applications", status_code=201)
+def post_application(body: ApplicationIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    app = body.to_domain()
+    with UnitOfWork(engine) as uow:
+        decided = service.decide_application(uow, app)
+        uow.commit()
+    return decided.as_dict()
+
+
+@router.get("/decisions/{decision_id}")
+def get_decision(decision_id: int, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    with UnitOfWork(engine) as uow:
+        return service.explain(uow, decision_id)
+
+
+@router.post("/decisions/{decision_id}/review-request", status_code=201)
+def post_review_request(decision_id: int, body: ReviewRequestIn,
+                        engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    on = parse_date(body.requested_on, "requested_on")
+    with UnitOfWork(engine) as uow:
+        out = service.request_review(uow, decision_id, on, body.reason)
+        uow.commit()
+    return out
+
+
+@router.get("/reviews")
+def get_reviews(engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
+    with UnitOfWork(engine) as uow:
+        return service.review_queue(uow)
+
+
+@router.post("/reviews/{review_id}/outcome")
+def post_review_outcome(review_id: int, body: ReviewOutcomeIn,
+                        engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    on = parse_date(body.decided_on, "decided_on")
+    with UnitOfWork(engine) as uow:
+        out = service.record_outcome(uow, review_id, outcome=body.outcome,
+                                     reviewer=body.reviewer, reason=body.reason, decided_on=on)
+        uow.commit()
+    return out

@@ -1,0 +1,277 @@
+"""Origination services: decide an application, explain a decision, human review.
+
+Each function takes a :class:`UnitOfWork` and never commits: the entry point (API route, CLI
+command) commits once. The API, the CLI and the tests call these same functions.
+
+``decide_application``: looks up the applicant's history by the keyed ID-number hash (never the
+raw number), decides in pure Python (``ladder.decide``), records the decision, and on approval
+opens or updates the customer (masked identity only) and the cash line. On PostgreSQL two
+applications of one person are serialised by an advisory lock on the hash; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+
+from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from lendcore.money import format_yuan
+from lendcore.origination import kyc, policy
+from lendcore.origination.config import id_hash_key
+from lendcore.origination.ladder import decide
+from lendcore.origination.model import Application, Decision, Outcome, Prior
+from lendcore.origination.scorecard import Scorecard, load_scorecard
+from lendcore.rates import ppb_to_rate, rate_to_ppb
+from lendcore.store.core_tables import credit_lines, customers
+from lendcore.store.origination_tables import decisions, reviews
+from lendcore.store.uow import UnitOfWork
+
+REVIEW_OUTCOMES = ("approve", "decline")
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    decision_id: int
+    decision: Decision
+    customer_id: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"decision_id": self.decision_id, **self.decision.as_dict()}
+
+
+def _prior(uow: UnitOfWork, id_hash: str, on: date) -> tuple[Prior, int | None]:
+    conn = uow.conn
+    wait = conn.execute(
+        select(func.max(decisions.c.reapply_after)).where(
+            decisions.c.id_number_hash == id_hash, decisions.c.outcome == "decline",
+            decisions.c.reapply_after > on)
+    ).scalar()
+    customer_id = conn.execute(
+        select(customers.c.id).where(customers.c.id_number_hash == id_hash).limit(1)
+    ).scalar()
+    frozen, current = False, None
+    if customer_id is not None:
+        line = conn.execute(
+            select(credit_lines.c.frozen, credit_lines.c.limit_fen).where(
+                credit_lines.c.customer_id == customer_id,
+                credit_lines.c.product_code == policy.PRODUCT_CODE)
+        ).first()
+        if line is not None:
+            frozen, current = bool(line.frozen), int(line.limit_fen)
+    return Prior(reapply_after=wait, existing_customer=customer_id is not None,
+                 line_frozen=frozen, current_limit_fen=current), customer_id
+
+
+def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None = None,
+                       card: Scorecard | None = None) -> Decided:
+    card = card or load_scorecard()
+    id_hash: str | None = None
+    prior, customer_id = Prior(), None
+    consented = app.consents.credit_query and app.consents.sensitive_data
+    if consented and kyc.check_id_number(app.identity.id_number, app.application_date)[0]:
+        id_hash = kyc.id_number_hash(app.identity.id_number, key or id_hash_key())
+        if uow.is_postgres:
+            uow.conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"),
+                             {"h": id_hash})
+        prior, customer_id = _prior(uow, id_hash, app.application_date)
+    decision = decide(app, prior, card)
+    if decision.outcome is Outcome.APPROVE:
+        assert id_hash is not None and decision.limit_fen is not None
+        customer_id = _open_line(uow, app, decision, id_hash, customer_id)
+    elif decision.outcome is Outcome.DECLINE:
+        customer_id = customer_id if id_hash else None
+    decision_id = uow.conn.execute(decisions.insert().values(
+        decided_on=app.application_date,
+        product_code=app.product,
+        outcome=decision.outcome.value,
+        reasons_json=json.dumps([r.as_dict() for r in decision.reasons], ensure_ascii=False),
+        score=decision.score,
+        scorecard_version=card.version if decision.score is not None else None,
+        limit_fen=decision.limit_fen,
+        daily_rate_ppb=None if decision.daily_rate is None else rate_to_ppb(decision.daily_rate),
+        reapply_after=decision.reapply_after,
+        id_number_hash=id_hash,
+        customer_id=customer_id,
+        inputs_masked_json=_masked_inputs(app, decision, id_hash) if consented else None,
+    )).inserted_primary_key[0]  # type: ignore[index]
+    return Decided(int(decision_id), decision, customer_id)
+
+
+def _masked_inputs(app: Application, decision: Decision, id_hash: str | None) -> str:
+    k, ident, eco = decision.kyc, app.identity, app.ecosystem
+    body = {
+        "name": kyc.mask_name(ident.name),
+        "id_number": kyc.mask_id_number(ident.id_number),
+        "mobile": kyc.mask_mobile(ident.mobile),
+        "id_expiry": "long-term" if ident.id_expiry is None else ident.id_expiry.isoformat(),
+        "birth_date": None if k.birth_date is None else k.birth_date.isoformat(),
+        "gender": k.gender, "age": k.age,
+        "product": app.product, "amount": format_yuan(app.amount_fen),
+        "installments": app.installments,
+        "monthly_income": format_yuan(app.monthly_income_fen),
+        "monthly_debt_payments": format_yuan(app.monthly_debt_payments_fen),
+        "occupation": app.occupation,
+        "ecosystem": {"device_user": eco.device_user, "consumption_months": eco.consumption_months,
+                      "spend_12m": format_yuan(eco.spend_12m_fen)},
+        "profile": {n: str(v) if isinstance(v, Decimal) else v for n, v in app.profile.items()},
+        "identity_verified": id_hash is not None,
+    }
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _open_line(uow: UnitOfWork, app: Application, decision: Decision, id_hash: str,
+               customer_id: int | None) -> int:
+    ident, k = app.identity, decision.kyc
+    masked = {"name_masked": kyc.mask_name(ident.name),
+              "id_number_masked": kyc.mask_id_number(ident.id_number),
+              "mobile_masked": kyc.mask_mobile(ident.mobile),
+              "birth_date": k.birth_date, "gender": k.gender}
+    rate_ppb = rate_to_ppb(decision.daily_rate) if decision.daily_rate is not None else None
+    return upsert_line(uow, customer_id, id_hash, masked, decision.limit_fen or 0, rate_ppb,
+                       app.application_date)
+
+
+def upsert_line(uow: UnitOfWork, customer_id: int | None, id_hash: str, masked: dict[str, Any],
+                limit_fen: int, daily_rate_ppb: int | None, on: date) -> int:
+    """Open or update the customer (masked identity) and the cash line at the priced rate."""
+    conn = uow.conn
+    if customer_id is None:
+        customer_id = int(conn.execute(customers.insert().values(
+            id_number_hash=id_hash, created_on=on, **masked)).inserted_primary_key[0])  # type: ignore[index]
+    else:
+        conn.execute(update(customers).where(customers.c.id == customer_id)
+                     .values(version=customers.c.version + 1, **masked))
+    where = (credit_lines.c.customer_id == customer_id,
+             credit_lines.c.product_code == policy.PRODUCT_CODE)
+    line = conn.execute(select(credit_lines.c.id).where(*where)).first()
+    if line is None:
+        conn.execute(credit_lines.insert().values(
+            customer_id=customer_id, product_code=policy.PRODUCT_CODE, limit_fen=limit_fen,
+            daily_rate_ppb=daily_rate_ppb, opened_on=on))
+    else:
+        conn.execute(update(credit_lines).where(*where).values(
+            limit_fen=limit_fen, daily_rate_ppb=daily_rate_ppb, status="open",
+            version=credit_lines.c.version + 1))
+    return customer_id
+
+
+def _decision_row(uow: UnitOfWork, decision_id: int) -> Any:
+    row = uow.conn.execute(select(decisions).where(decisions.c.id == decision_id)).first()
+    if row is None:
+        raise NotFound(f"no decision {decision_id}", field="decision_id")
+    return row
+
+
+def _decision_view(row: Any) -> dict[str, Any]:
+    rate = None if row.daily_rate_ppb is None else ppb_to_rate(row.daily_rate_ppb)
+    return {
+        "decision_id": row.id,
+        "decided_on": row.decided_on.isoformat(),
+        "product": row.product_code,
+        "decision": row.outcome,
+        "reasons": json.loads(row.reasons_json),
+        "score": row.score,
+        "scorecard_version": row.scorecard_version,
+        "limit": None if row.limit_fen is None else format_yuan(row.limit_fen),
+        "daily_rate": None if rate is None else format(rate, "f"),
+        "annual_rate": None if rate is None else format(
+            (rate * policy.DAYS_PER_YEAR).normalize(), "f"),
+        "reapply_after": None if row.reapply_after is None else row.reapply_after.isoformat(),
+        "inputs": None if row.inputs_masked_json is None else json.loads(row.inputs_masked_json),
+    }
+
+
+def explain(uow: UnitOfWork, decision_id: int) -> dict[str, Any]:
+    """The explanation of a decision (PIPL Art. 24): outcome, reasons in order, score, terms,
+    masked inputs and every human review of it."""
+    view = _decision_view(_decision_row(uow, decision_id))
+    rows = uow.conn.execute(select(reviews).where(reviews.c.decision_id == decision_id)
+                            .order_by(reviews.c.id)).all()
+    view["reviews"] = [_review_view(r) for r in rows]
+    return view
+
+
+def _review_view(r: Any) -> dict[str, Any]:
+    return {"review_id": r.id, "decision_id": r.decision_id,
+            "requested_on": r.requested_on.isoformat(), "request_reason": r.request_reason,
+            "status": r.status, "outcome": r.outcome, "reviewer": r.reviewer,
+            "outcome_reason": r.outcome_reason,
+            "decided_on": None if r.decided_on is None else r.decided_on.isoformat()}
+
+
+def request_review(uow: UnitOfWork, decision_id: int, requested_on: date,
+                   reason: str = "") -> dict[str, Any]:
+    row = _decision_row(uow, decision_id)
+    if requested_on < row.decided_on:
+        raise InvalidInput("a review cannot be requested before the decision date",
+                           field="requested_on")
+    open_id = uow.conn.execute(select(reviews.c.id).where(
+        reviews.c.decision_id == decision_id, reviews.c.status == "open")).scalar()
+    if open_id is not None:
+        raise Conflict(f"review {open_id} of this decision is already open", field="decision_id")
+    review_id = uow.conn.execute(reviews.insert().values(
+        decision_id=decision_id, requested_on=requested_on, request_reason=reason,
+        status="open")).inserted_primary_key[0]  # type: ignore[index]
+    return {"review_id": int(review_id), "decision_id": decision_id, "status": "open"}
+
+
+def review_queue(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Open reviews, oldest first, each with the decision's masked inputs, reasons and score."""
+    rows = uow.conn.execute(select(reviews).where(reviews.c.status == "open")
+                            .order_by(reviews.c.requested_on, reviews.c.id).limit(500)).all()
+    out = []
+    for r in rows:
+        item = _review_view(r)
+        item["decision"] = _decision_view(_decision_row(uow, r.decision_id))
+        out.append(item)
+    return out
+
+
+def record_outcome(uow: UnitOfWork, review_id: int, *, outcome: str, reviewer: str,
+                   reason: str, decided_on: date) -> dict[str, Any]:
+    """A reviewer's outcome, with who and why. ``approve`` of a decision that proposed terms
+    (approve/refer) opens the cash line on those terms."""
+    r = uow.conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+    if r is None:
+        raise NotFound(f"no review {review_id}", field="review_id")
+    if r.status != "open":
+        raise Conflict(f"review {review_id} is already decided", field="review_id")
+    if outcome not in REVIEW_OUTCOMES:
+        raise InvalidInput(f"accepted: {list(REVIEW_OUTCOMES)}", field="outcome")
+    if not reviewer.strip() or not reason.strip():
+        raise InvalidInput("the reviewer and the reason are both required",
+                           field="reviewer" if not reviewer.strip() else "reason")
+    if decided_on < r.requested_on:
+        raise InvalidInput("before the review was requested", field="decided_on")
+    d = _decision_row(uow, r.decision_id)
+    if outcome == "approve":
+        _approve_on_review(uow, d, decided_on)
+    uow.conn.execute(update(reviews).where(reviews.c.id == review_id).values(
+        status="decided", outcome=outcome, reviewer=reviewer.strip(),
+        outcome_reason=reason.strip(), decided_on=decided_on))
+    row = uow.conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+    return _review_view(row)
+
+
+def _approve_on_review(uow: UnitOfWork, d: Any, on: date) -> None:
+    if d.limit_fen is None or d.id_number_hash is None or d.inputs_masked_json is None:
+        raise RuleViolation("this decision proposed no terms (a decline); the applicant must "
+                            "apply again to be priced", field="outcome")
+    if d.outcome == "approve":
+        return  # the line is already open
+    inputs = json.loads(d.inputs_masked_json)
+    masked = {"name_masked": inputs["name"], "id_number_masked": inputs["id_number"],
+              "mobile_masked": inputs["mobile"], "birth_date": date.fromisoformat(
+                  inputs["birth_date"]), "gender": inputs["gender"]}
+    customer_id = uow.conn.execute(select(customers.c.id).where(
+        customers.c.id_number_hash == d.id_number_hash).limit(1)).scalar()
+    customer_id = upsert_line(uow, customer_id, d.id_number_hash, masked, d.limit_fen,
+                              d.daily_rate_ppb, on)
+    uow.conn.execute(update(decisions).where(decisions.c.id == d.id)
+                     .values(customer_id=customer_id))
