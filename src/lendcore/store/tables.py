@@ -6,3 +6,4 @@ from lendcore.store import core_tables  # noqa: F401
 from lendcore.store import servicing_tables  # noqa: F401
 from lendcore.store import ledger_tables  # noqa: F401
 from lendcore.store import origination_tables  # noqa: F401
+from lendcore.store import collections_tables  # noqa: F401
