@@ -1,0 +1,110 @@
+"""``lendcore collections ...``: cases, the contact check, complaints, the case sync.
+
+    lendcore collections cases --bucket M2 --json
+    lendcore collections check --case 7 --channel call --to borrower \\
+        --at 2026-03-01T21:30+08:00 --collector C042 --json
+    lendcore collections complaints --date 2026-03-20 --json
+    lendcore collections sync --date 2026-03-01
+
+Exit codes: 0 done (for ``check``: the contact is allowed), 1 the guard refused the contact,
+2 an input or business error (one line on stderr, mapped in ``lendcore.cli``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+
+from lendcore.calendar import parse_date
+from lendcore.collections import complaint_service, queries, service
+from lendcore.collections.cases import Role
+from lendcore.store.db import make_engine
+from lendcore.store.uow import UnitOfWork
+
+collections_app = typer.Typer(help="Collections: cases, the contact guard, complaints.",
+                              no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(collections_app, name="collections")
+
+
+def _print(data: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = data if isinstance(data, list) else [data]
+    for row in rows:
+        typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
+
+
+@collections_app.command("cases")
+def cases_cmd(
+    bucket: str | None = typer.Option(None, help="only this bucket, e.g. M2"),
+    status: str = typer.Option("open", help="open | closed"),
+    role: str = typer.Option("collector", help="collector/agency see bands; supervisor exact"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """List collection cases with their ids."""
+    with UnitOfWork(make_engine()) as uow:
+        rows = queries.list_cases(uow, bucket=bucket, status=status, role=Role.parse(role))
+    _print(rows, as_json)
+
+
+@collections_app.command("check")
+def check_cmd(
+    case: int = typer.Option(..., "--case", help="case id"),
+    channel: str = typer.Option(..., help="call | sms | app | visit"),
+    to: str = typer.Option("borrower", "--to", help="borrower | contact"),
+    at: str = typer.Option(..., help="time with offset, e.g. 2026-03-01T21:30+08:00"),
+    collector: str | None = typer.Option(None, help="collector id"),
+    agency: str | None = typer.Option(None, help="agency code when an agency contacts"),
+    number: str | None = typer.Option(None, help="which number (defaults to the target)"),
+    template: str | None = typer.Option(None, help="message text or call script"),
+    collectors: str | None = typer.Option(None, help="visit staff, comma separated"),
+    recorded: bool = typer.Option(True, "--recorded/--not-recorded",
+                                  help="the call or visit will be recorded"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Ask the compliance guard whether a contact may happen (records nothing)."""
+    proposal = service.proposal_from({
+        "channel": channel, "to": to, "at": at, "number": number, "collector_id": collector,
+        "agency_code": agency, "template": template, "recorded": recorded,
+        "collectors": [c.strip() for c in (collectors or "").split(",") if c.strip()],
+    })
+    with UnitOfWork(make_engine()) as uow:
+        verdict = service.check_contact_for_case(uow, case, proposal)
+    if as_json:
+        _print(verdict.as_dict(), True)
+    else:
+        typer.echo("allowed" if verdict.allowed else "refused")
+        for reason in verdict.reasons:
+            typer.echo(f"  {reason.code}: {reason.detail}")
+    if not verdict.allowed:
+        raise typer.Exit(1)
+
+
+@collections_app.command("complaints")
+def complaints_cmd(
+    date: str = typer.Option(..., "--date", help="business date YYYY-MM-DD"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Open complaints, overdue first, then by deadline."""
+    business_date = parse_date(date, "date")
+    with UnitOfWork(make_engine()) as uow:
+        rows = complaint_service.list_complaints(uow, business_date)
+    _print(rows, as_json)
+
+
+@collections_app.command("sync")
+def sync_cmd(date: str = typer.Option(..., "--date", help="business date YYYY-MM-DD")) -> None:
+    """Open, refresh and close cases from the loans (the nightly run calls the same service)."""
+    business_date = parse_date(date, "date")
+    with UnitOfWork(make_engine()) as uow:
+        report = service.sync_cases(uow, business_date)
+        uow.commit()
+    typer.echo(f"opened {len(report.opened)}  updated {len(report.updated)}  "
+               f"closed {len(report.closed)}  promises broken {report.promises_broken}  "
+               f"plans broken {report.plans_broken}")

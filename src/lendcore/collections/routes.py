@@ -1,0 +1,161 @@
+"""HTTP routes for collections: thin; every behaviour is a service call in one unit of work."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from lendcore.api.deps import get_engine
+from lendcore.collections import complaint_service, queries, service
+from lendcore.collections.cases import Role
+from lendcore.collections.guard import Outcome
+from lendcore.errors import InvalidInput
+from lendcore.money import parse_yuan
+from lendcore.store.uow import UnitOfWork
+
+router = APIRouter(prefix="/collections", tags=["collections"])
+
+
+class ContactIn(BaseModel):
+    case_id: int
+    channel: str = Field(description="call | sms | app | visit")
+    to: str = Field("borrower", description="borrower | contact (emergency contact)")
+    at: str = Field(description="ISO time with offset, e.g. 2026-03-01T21:30+08:00")
+    number: str | None = None
+    collector_id: str | None = None
+    agency_code: str | None = None
+    template: str | None = None
+    collectors: list[str] = Field(default_factory=list)
+    recorded: bool = False
+
+
+class ContactRecordIn(ContactIn):
+    outcome: str
+    recording_ref: str | None = None
+    promise_amount: str | None = Field(None, description="yuan as a decimal string")
+    promise_date: date | None = None
+
+
+class NoticeIn(BaseModel):
+    channel: str
+    sent_on: date
+    reference: str | None = None
+
+
+class AssignIn(BaseModel):
+    agency_code: str
+    business_date: date
+
+
+class ComplaintIn(BaseModel):
+    customer_id: int
+    channel: str
+    received_on: date
+    summary: str
+    complex: bool = False
+
+
+class ExtensionIn(BaseModel):
+    days: int
+    approved_by: str
+    reason: str
+
+
+def _role(role: str) -> Role:
+    return Role.parse(role)
+
+
+@router.get("/cases")
+def list_cases(bucket: str | None = None, status: str = "open", role: str = "collector",
+               engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
+    with UnitOfWork(engine) as uow:
+        return queries.list_cases(uow, bucket=bucket, status=status, role=_role(role))
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: int, role: str = "collector",
+             engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    with UnitOfWork(engine) as uow:
+        return queries.case_detail(uow, case_id, _role(role))
+
+
+@router.post("/contacts/check")
+def check_contact(body: ContactIn, engine: Engine = Depends(get_engine)) -> dict[str, object]:
+    proposal = service.proposal_from(body.model_dump())
+    with UnitOfWork(engine) as uow:
+        return service.check_contact_for_case(uow, body.case_id, proposal).as_dict()
+
+
+@router.post("/contacts", response_model=None)
+def record_contact(body: ContactRecordIn,
+                   engine: Engine = Depends(get_engine)) -> dict[str, object] | JSONResponse:
+    """Check, then record. A refusal is recorded too and answered 422 with every reason."""
+    proposal = service.proposal_from(body.model_dump())
+    try:
+        outcome = Outcome(body.outcome)
+    except ValueError:
+        raise InvalidInput("accepted: " + ", ".join(o.value for o in Outcome),
+                           field="outcome") from None
+    promise_fen = parse_yuan(body.promise_amount, "promise_amount") if body.promise_amount else None
+    result = service.ContactOutcome(outcome, body.recording_ref, promise_fen, body.promise_date)
+    with UnitOfWork(engine) as uow:
+        verdict, contact_id = service.record_contact(uow, body.case_id, proposal, result)
+        uow.commit()
+    payload: dict[str, object] = {**verdict.as_dict(), "contact_id": contact_id}
+    if verdict.allowed:
+        return payload
+    return JSONResponse({"error": "contact_refused", "field": None,
+                         "detail": "; ".join(r.code for r in verdict.reasons), **payload},
+                        status_code=422)
+
+
+@router.post("/cases/{case_id}/outsourcing-notice")
+def outsourcing_notice(case_id: int, body: NoticeIn,
+                       engine: Engine = Depends(get_engine)) -> dict[str, int]:
+    with UnitOfWork(engine) as uow:
+        notice_id = service.record_outsourcing_notice(uow, case_id, channel=body.channel,
+                                                      sent_on=body.sent_on,
+                                                      reference=body.reference)
+        uow.commit()
+    return {"notice_id": notice_id}
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(case_id: int, body: AssignIn, engine: Engine = Depends(get_engine)) -> dict[str, str]:
+    with UnitOfWork(engine) as uow:
+        service.assign_agency(uow, case_id, body.agency_code, body.business_date)
+        uow.commit()
+    return {"status": "assigned"}
+
+
+@router.post("/complaints")
+def open_complaint(body: ComplaintIn, engine: Engine = Depends(get_engine)) -> dict[str, int]:
+    with UnitOfWork(engine) as uow:
+        complaint_id = complaint_service.open_complaint(
+            uow, body.customer_id, channel=body.channel, received_on=body.received_on,
+            summary=body.summary, complex_=body.complex)
+        uow.commit()
+    return {"complaint_id": complaint_id}
+
+
+@router.post("/complaints/{complaint_id}/extend")
+def extend_complaint(complaint_id: int, body: ExtensionIn,
+                     engine: Engine = Depends(get_engine)) -> dict[str, str]:
+    with UnitOfWork(engine) as uow:
+        deadline = complaint_service.extend_complaint(
+            uow, complaint_id, days=body.days, approved_by=body.approved_by, reason=body.reason)
+        uow.commit()
+    return {"deadline": deadline.isoformat()}
+
+
+@router.get("/complaints")
+def list_complaints(business_date: date = Query(alias="date"),
+                    engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
+    """Open complaints, overdue first; ``date`` is the business date."""
+    with UnitOfWork(engine) as uow:
+        return complaint_service.list_complaints(uow, business_date)
