@@ -16,15 +16,23 @@ import json
 from typing import Any
 
 import typer
+from sqlalchemy import Engine
 
 from lendcore.calendar import parse_date
 from lendcore.collections import complaint_service, queries, service
 from lendcore.collections.cases import Role
-from lendcore.store.db import make_engine
+from lendcore.store.db import make_engine, upgrade
 from lendcore.store.uow import UnitOfWork
 
 collections_app = typer.Typer(help="Collections: cases, the contact guard, complaints.",
                               no_args_is_help=True)
+
+
+def _engine() -> Engine:
+    """The configured database, migrated to every head (idempotent), as other areas do."""
+    engine = make_engine()
+    upgrade(engine)
+    return engine
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +56,7 @@ def cases_cmd(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """List collection cases with their ids."""
-    with UnitOfWork(make_engine()) as uow:
+    with UnitOfWork(_engine()) as uow:
         rows = queries.list_cases(uow, bucket=bucket, status=status, role=Role.parse(role))
     _print(rows, as_json)
 
@@ -74,7 +82,7 @@ def check_cmd(
         "agency_code": agency, "template": template, "recorded": recorded,
         "collectors": [c.strip() for c in (collectors or "").split(",") if c.strip()],
     })
-    with UnitOfWork(make_engine()) as uow:
+    with UnitOfWork(_engine()) as uow:
         verdict = service.check_contact_for_case(uow, case, proposal)
     if as_json:
         _print(verdict.as_dict(), True)
@@ -93,7 +101,7 @@ def complaints_cmd(
 ) -> None:
     """Open complaints, overdue first, then by deadline."""
     business_date = parse_date(date, "date")
-    with UnitOfWork(make_engine()) as uow:
+    with UnitOfWork(_engine()) as uow:
         rows = complaint_service.list_complaints(uow, business_date)
     _print(rows, as_json)
 
@@ -102,7 +110,7 @@ def complaints_cmd(
 def sync_cmd(date: str = typer.Option(..., "--date", help="business date YYYY-MM-DD")) -> None:
     """Open, refresh and close cases from the loans (the nightly run calls the same service)."""
     business_date = parse_date(date, "date")
-    with UnitOfWork(make_engine()) as uow:
+    with UnitOfWork(_engine()) as uow:
         report = service.sync_cases(uow, business_date)
         uow.commit()
     typer.echo(f"opened {len(report.opened)}  updated {len(report.updated)}  "
