@@ -7,3 +7,4 @@ from lendcore.store import servicing_tables  # noqa: F401
 from lendcore.store import ledger_tables  # noqa: F401
 from lendcore.store import origination_tables  # noqa: F401
 from lendcore.store import collections_tables  # noqa: F401
+from lendcore.store import eod_tables  # noqa: F401
