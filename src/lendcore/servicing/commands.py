@@ -48,7 +48,7 @@ def echo(payload: Any) -> None:
 
 
 def _read(fn: Any, *args: Any) -> None:
-    with UnitOfWork(engine()) as uow:
+    with UnitOfWork(engine(), read_only=True) as uow:
         echo(fn(uow.conn, *args))
 
 

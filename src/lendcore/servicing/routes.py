@@ -80,7 +80,7 @@ def _key(key: str | None) -> str:
 
 
 def _read(engine: Engine, fn: Any, *args: Any) -> dict[str, Any]:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         result: dict[str, Any] = fn(uow.conn, *args)
         return result
 
@@ -174,5 +174,5 @@ def refund_overpayment(loan_id: int, body: AmountIn, engine: EngineDep,
 def get_business_date(engine: EngineDep) -> dict[str, str]:
     from lendcore.servicing.runner import business_date
 
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return {"business_date": business_date(uow.conn).isoformat()}

@@ -1,4 +1,4 @@
-"""Collections tables: cases, their history, agencies, notices, contacts, promises, plans, complaints.
+"""Collections tables: cases, history, agencies, notices, contacts, promises, plans, complaints.
 
 ``collection_contacts``, ``collection_case_history`` and ``collection_notices`` are append-only:
 the migration adds triggers (PostgreSQL and SQLite) that reject UPDATE and DELETE, and every

@@ -5,7 +5,8 @@
         uow.commit()
 
 Leaving the block without ``commit()`` (an error, an early return) rolls everything back, so a
-refused command changes nothing. Helpers never commit.
+refused command changes nothing. Helpers never commit. ``UnitOfWork(engine, read_only=True)`` is
+for queries: on SQLite it begins deferred, so it reads alongside a writer instead of queueing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy import Connection, Engine
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
         self._conn: Connection | None = None
         self._committed = False
 
@@ -32,7 +34,10 @@ class UnitOfWork:
         return self.engine.dialect.name == "postgresql"
 
     def __enter__(self) -> UnitOfWork:
-        self._conn = self.engine.connect()
+        conn = self.engine.connect()
+        if self.read_only:
+            conn = conn.execution_options(lendcore_read_only=True)
+        self._conn = conn
         self._conn.begin()
         return self
 
