@@ -7,6 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
+
+from lendcore.errors import Conflict, RuleViolation
+from lendcore.servicing import queries, service
+from lendcore.servicing.runner import run_command
+from lendcore.store.servicing_tables import loan_events, loans
+from lendcore.store.uow import UnitOfWork
 from tests.servicing.helpers import (
     advance,
     audit_problems,
@@ -15,12 +21,6 @@ from tests.servicing.helpers import (
     repay,
     start_book,
 )
-
-from lendcore.errors import Conflict, RuleViolation
-from lendcore.servicing import queries, service
-from lendcore.servicing.runner import run_command
-from lendcore.store.servicing_tables import loan_events, loans
-from lendcore.store.uow import UnitOfWork
 
 DAY0 = date(2026, 1, 5)
 

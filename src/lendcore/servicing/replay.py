@@ -22,8 +22,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from lendcore.calendar import add_months
+from lendcore.calendar import add_months, monthly_due_dates
 from lendcore.errors import InvalidInput, RuleViolation
+from lendcore.money import Rounding, split_fen
 from lendcore.rates import ppb_to_rate
 from lendcore.schedules import ScheduleTerms, build_schedule
 from lendcore.schedules.model import Method
@@ -104,7 +105,11 @@ def apply_event(state: LoanState, event: Event) -> None:
     elif event.kind == "waiver":
         waive(state, str(event.detail["component"]), event.amount_fen)
     elif event.kind == "restructure":
-        restructure(state, event.effective_date, int(event.detail["installments"]))
+        detail = event.detail
+        restructure(state, event.effective_date, int(detail["installments"]),
+                    Method(str(detail.get("method", Method.EQUAL_INSTALLMENT.value))),
+                    None if detail.get("annual_rate_ppb") is None
+                    else int(detail["annual_rate_ppb"]))
 
 
 def waive(state: LoanState, component: str, amount_fen: int) -> None:
@@ -137,12 +142,16 @@ def waive(state: LoanState, component: str, amount_fen: int) -> None:
     state.totals.waived_interest += amount_fen
 
 
-def restructure(state: LoanState, day: date, installments: int) -> None:
-    """Negotiated repayment (协商还款): everything owed re-amortised over a new plan.
+def restructure(state: LoanState, day: date, installments: int,
+                method: Method = Method.EQUAL_INSTALLMENT, annual_rate_ppb: int | None = None,
+                ) -> None:
+    """Negotiated repayment (协商还款): the loan re-amortised over a new plan from ``day``.
 
-    Unpaid interest, fees and penalty (after any waivers) are capitalised; the plan is an equal
-    installment schedule at the contract rate starting on ``day``; the loan is current again,
-    and its class is floored at 关注 for 12 months.
+    The interest-bearing principal is re-amortised at the plan rate (never above the contract
+    rate); arrears (unpaid interest, fees and penalty left after any waivers) are split evenly
+    over the installments *without* interest, so no interest is ever charged on interest or
+    fees. The arrears move into principal receivable (the ``restructure`` entry), the loan is
+    current again, and its class is floored at 关注 for 12 months.
     """
     if not 1 <= installments <= MAX_RESTRUCTURE_INSTALLMENTS:
         raise InvalidInput(f"a negotiated plan has 1 to {MAX_RESTRUCTURE_INSTALLMENTS} "
@@ -150,33 +159,59 @@ def restructure(state: LoanState, day: date, installments: int) -> None:
     if state.status is not LoanStatus.ACTIVE:
         raise RuleViolation(f"only an active loan can be restructured (this one is "
                             f"{state.status.value})", field="loan", code="not_active")
+    terms = state.terms
+    rate_ppb = terms.annual_rate_ppb if annual_rate_ppb is None else annual_rate_ppb
+    if not 0 <= rate_ppb <= terms.annual_rate_ppb:
+        raise RuleViolation("a plan may lower the contract rate, never raise it",
+                            field="annual_rate", code="plan_rate_above_contract")
+    rows = plan_rows(state.principal_outstanding_fen, _arrears(state), installments, method,
+                     rate_ppb, day, terms.rounding)
+    _capitalise(state)
+    for inst in state.installments:
+        if inst.status == "open":
+            inst.status = "superseded"
+    first_number = max(i.number for i in state.installments) + 1
+    previous = day
+    for n, (due, principal, interest) in enumerate(rows):
+        state.installments.append(
+            InstallmentState(first_number + n, previous, due, principal, interest, 0))
+        previous = due
+    _make_current(state, day)
+    first = state.installments[-installments]
+    start_segment(state, first.period_start, first.due_date, first.interest_fen)
+
+
+def _arrears(state: LoanState) -> int:
+    return state.interest_receivable_fen + state.fee_receivable_fen + state.penalty_receivable_fen
+
+
+def plan_rows(principal_fen: int, arrears_fen: int, installments: int, method: Method,
+              rate_ppb: int, start: date, rounding: Rounding) -> list[tuple[date, int, int]]:
+    """(due date, principal incl. its arrears share, interest) of each plan installment."""
+    arrears = split_fen(arrears_fen, [1] * installments) if arrears_fen else [0] * installments
+    if principal_fen > 0:
+        plan = build_schedule(ScheduleTerms(
+            principal_fen=principal_fen, installments=installments, method=method,
+            annual_rate=ppb_to_rate(rate_ppb), start=start, rounding=rounding))
+        base = [(i.due_date, i.principal_fen, i.interest_fen) for i in plan.installments]
+    else:
+        base = [(due, 0, 0) for due in monthly_due_dates(start, installments)]
+    return [(due, p + a, i) for (due, p, i), a in zip(base, arrears, strict=True)]
+
+
+def _capitalise(state: LoanState) -> None:
     t = state.totals
     t.capitalised_interest += state.interest_receivable_fen
     t.capitalised_fee += state.fee_receivable_fen
     t.capitalised_penalty += state.penalty_receivable_fen
-    principal = state.total_owed_fen
-    for inst in state.installments:
-        if inst.status == "open":
-            inst.status = "superseded"
-    terms = state.terms
-    plan = build_schedule(ScheduleTerms(
-        principal_fen=principal, installments=installments, method=Method.EQUAL_INSTALLMENT,
-        annual_rate=ppb_to_rate(terms.annual_rate_ppb), start=day,
-        interest_mode=terms.interest_mode, day_count=terms.day_count, rounding=terms.rounding))
-    first_number = max(i.number for i in state.installments) + 1
-    previous = day
-    for row in plan.installments:
-        state.installments.append(InstallmentState(
-            first_number + row.number - 1, previous, row.due_date, row.principal_fen,
-            row.interest_fen, row.fee_fen))
-        previous = row.due_date
-    state.principal_outstanding_fen = principal
+    state.principal_outstanding_fen += _arrears(state)
     state.interest_receivable_fen = state.fee_receivable_fen = state.penalty_receivable_fen = 0
+
+
+def _make_current(state: LoanState, day: date) -> None:
     state.overdue_principal_fen = state.overdue_interest_fen = state.overdue_fee_fen = 0
     state.oldest_unpaid_due = None
     state.dpd = 0
     state.penalty_grace_fen = state.penalty_carry = state.interest_carry = 0
     state.class_floor_until = add_months(day, 12)
     state.restructured = True
-    first = state.installments[-installments]
-    start_segment(state, first.period_start, first.due_date, first.interest_fen)

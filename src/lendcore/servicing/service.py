@@ -46,6 +46,7 @@ from lendcore.servicing.model import (
 from lendcore.servicing.replay import Event, replay
 from lendcore.servicing.runner import business_date
 from lendcore.store.core_tables import credit_lines, customers
+from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
 
 PAYEE_KINDS = ("ecosystem", "partner_merchant")
@@ -331,28 +332,54 @@ def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int,
                    f"overpayment_refund:{key or _seq(conn, loan_id)}", {})
 
 
-def restructure(uow: UnitOfWork, loan_id: int, installments: int, *, waive_penalty_fen: int = 0,
-                waive_interest_fen: int = 0, key: str | None = None) -> dict[str, Any]:
-    """Negotiated repayment: optional waivers, then the rest re-amortised (see replay)."""
+def restructure(uow: UnitOfWork, loan_id: int, installments: int, *,
+                method: str = "equal-installment", annual_rate_ppb: int | None = None,
+                waive_penalty_fen: int = 0, waive_interest_fen: int = 0,
+                key: str | None = None) -> dict[str, Any]:
+    """Negotiated repayment: optional waivers, then the rest re-amortised (``replay``)."""
     conn = uow.conn
     bd = business_date(conn)
     state, row = repo.load(conn, loan_id, for_update=True)
     _check_closed_through(state, bd)
     new_events = []
-    if waive_penalty_fen:
-        new_events.append(Event("waiver", bd, waive_penalty_fen, 1 << 60,
-                                {"component": "penalty"}))
-    if waive_interest_fen:
-        new_events.append(Event("waiver", bd, waive_interest_fen, (1 << 60) + 1,
-                                {"component": "interest"}))
-    new_events.append(Event("restructure", bd, 0, (1 << 60) + 2,
-                            {"installments": installments}))
+    for n, (component, amount) in enumerate((("penalty", waive_penalty_fen),
+                                             ("interest", waive_interest_fen))):
+        if amount:
+            new_events.append(Event("waiver", bd, amount, (1 << 60) + n,
+                                    {"component": component}))
+    new_events.append(Event("restructure", bd, 0, (1 << 60) + 2, {
+        "installments": installments, "method": method, "annual_rate_ppb": annual_rate_ppb}))
     state, delta = _replayed(conn, state, row, *new_events)
     for ev in new_events:
         repo.append_event(conn, loan_id, ev.kind, bd, ev.amount_fen, dict(ev.detail), key)
-    return _finish(uow, state, row, delta, bd, f"restructure:{key or _seq(conn, loan_id)}",
-                   {"class_floor_until": state.class_floor_until.isoformat()
-                    if state.class_floor_until else None})
+    conn.execute(loans.update().where(loans.c.id == loan_id).values(
+        installments_count=len(state.open_installments()), maturity_date=state.maturity_date))
+    result = _finish(uow, state, row, delta, bd, f"restructure:{key or _seq(conn, loan_id)}",
+                     {"class_floor_until": state.class_floor_until.isoformat()
+                      if state.class_floor_until else None})
+    return result
+
+
+def apply_plan(uow: UnitOfWork, loan_id: int, offer: Any) -> None:
+    """The collections hook for a signed negotiated plan (``collections.sign_plan``).
+
+    Restructures the loan with the plan's installments, method, rate and waivers, then checks
+    the loan's new schedule is, to the fen, the schedule the borrower signed; a plan whose
+    balances moved since it was offered is refused (offer it again).
+    """
+    restructure(uow, loan_id, offer.installments_count, method=offer.method.value,
+                annual_rate_ppb=rate_to_ppb(offer.annual_rate),
+                waive_penalty_fen=offer.waived_penalty_fen,
+                waive_interest_fen=offer.waived_interest_fen,
+                key=f"plan:{loan_id}:{offer.start.isoformat()}")
+    state, _ = repo.load(uow.conn, loan_id)
+    live = sorted(state.open_installments(), key=lambda i: i.due_date)
+    signed = [(i.due_date, i.principal_fen + i.arrears_fen, i.interest_fen)
+              for i in offer.schedule]
+    actual = [(i.due_date, i.principal_fen, i.interest_fen) for i in live]
+    if actual != signed:
+        raise RuleViolation("the loan's balances changed since the plan was offered; offer "
+                            "the plan again", field="plan_id", code="plan_out_of_date")
 
 
 def _check_closed_through(state: LoanState, bd: date) -> None:
