@@ -1,0 +1,245 @@
+"""Benchmark: credit decisions in-process and through the API with its durable write.
+
+    .venv/bin/python benchmarks/bench_decisions.py [--rate 500] [--seconds 10]
+
+1. In-process: one decision (KYC, ladder, score, price, limit: ``ladder.decide``) p50/p99,
+   goal p99 <= 1 ms; beside it, parsing the JSON body into the domain (the edge's cost).
+2. API: uvicorn serving ``create_app()`` on 127.0.0.1 (a fresh SQLite file, WAL), driven at a
+   fixed arrival rate (open loop: requests are sent on schedule whether or not earlier ones have
+   answered, so queueing shows in the latency) by an asyncio/httpx load generator in this
+   process, first ``GET /health`` then ``POST /applications`` (each a distinct applicant, each
+   a committed decision and customer/line write), same server, same run. Goal: p99 <= 10 ms at
+   500 requests/s. Printed: p50/p99/max, achieved rate, errors, and the p99 ratio decision/health.
+
+Load generator: ``wrk`` when installed (Debian: ``apt-get install -y wrk``), 8 connections each
+pausing ``8/rate`` s between requests so the total is about the target rate (wrk is closed-loop,
+so a slow server lowers the achieved rate instead of queueing: read the achieved rate beside the
+latency); each POST body is a distinct pre-generated applicant (Lua table). Without wrk, an
+asyncio/httpx open-loop generator in this process is used instead; it is itself CPU-bound at a
+few hundred requests/s on a small machine, so its figures are an upper bound. The client shares
+the machine's cores with the server.
+Set ``LENDCORE_BENCH_DATABASE_URL`` to benchmark PostgreSQL instead of SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from stdnum.cn import ric
+
+from lendcore.origination.ladder import decide
+from lendcore.origination.model import Prior
+from lendcore.origination.schemas import parse_application, template
+from lendcore.origination.scorecard import load_scorecard
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def in_process(n: int = 20_000) -> None:
+    card = load_scorecard()
+    body = template()
+    app = parse_application(body)
+    for _ in range(1000):
+        decide(app, Prior(), card)
+    decide_ms, parse_ms = [], []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        decide(app, Prior(), card)
+        t1 = time.perf_counter_ns()
+        parse_application(body)
+        t2 = time.perf_counter_ns()
+        decide_ms.append((t1 - t0) / 1e6)
+        parse_ms.append((t2 - t1) / 1e6)
+    print(f"in-process decision   n={n}: p50 {pct(decide_ms, 0.5):.3f} ms  "
+          f"p99 {pct(decide_ms, 0.99):.3f} ms  (goal p99 <= 1 ms)")
+    print(f"in-process JSON parse n={n}: p50 {pct(parse_ms, 0.5):.3f} ms  "
+          f"p99 {pct(parse_ms, 0.99):.3f} ms  (pydantic edge, for comparison)")
+
+
+def applicant(i: int) -> dict[str, object]:
+    """A distinct good applicant: birth date and sequence vary with i."""
+    birth = date(1980, 1, 1) + timedelta(days=i // 900)
+    seq = f"{i % 900 + 100:03d}"
+    number = f"110101{birth:%Y%m%d}{seq}"
+    body = template()
+    body["id_number"] = number + ric.calc_check_digit(number + "0")
+    return body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LENDCORE_DATABASE_URL": db_url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "lendcore.api.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--no-access-log"], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start within 30 s")
+
+
+async def drive(base: str, path: str, rate: int, seconds: float,
+                bodies: list[dict[str, object]] | None) -> tuple[list[float], int, float]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=5.0) as client:
+        async def one(i: int) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            try:
+                if bodies is None:
+                    r = await client.get(path)
+                else:
+                    r = await client.post(path, json=bodies[i % len(bodies)])
+                ok = r.status_code < 300
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - t0) * 1000)
+            errors += not ok
+
+        total = int(rate * seconds)
+        start = time.perf_counter()
+        tasks = []
+        for i in range(total):  # bounded: rate x seconds requests, then stop
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return latencies, errors, total / elapsed
+
+
+def report(name: str, lat: list[float], errors: int, achieved: float) -> float:
+    p99 = pct(lat, 0.99)
+    print(f"{name:<22} n={len(lat)} rate {achieved:.0f}/s  p50 {statistics.median(lat):.2f} ms  "
+          f"p99 {p99:.2f} ms  max {max(lat):.2f} ms  errors {errors}")
+    return p99
+
+
+WRK_LUA = """
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local body = bodies[(i %% #bodies) + 1]
+  if body == "" then return wrk.format("GET", "/health") end
+  return wrk.format("POST", "/applications", {["Content-Type"] = "application/json"}, body)
+end
+delay = function() return %d end
+"""
+
+
+def wrk_run(base: str, rate: int, seconds: float, bodies: list[str], connections: int = 8
+            ) -> tuple[float, float, float]:
+    """wrk with a per-connection pause so the total rate is about ``rate``; returns p50, p99,
+    achieved rate (wrk is closed-loop: the pause is fixed, so the rate falls if latency rises)."""
+    import json as _json
+    import re
+
+    pause_ms = max(int(1000 * connections / rate) - 1, 0)
+    lua = Path(tempfile.mkdtemp()) / "bench.lua"
+    lua.write_text(WRK_LUA % (", ".join(_json.dumps(b) for b in bodies), pause_ms))
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency",
+                          "-s", str(lua), base], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        assert m, out
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    achieved = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    if "Non-2xx" in out:
+        print("  wrk saw non-2xx responses:", out.split("Non-2xx")[1].splitlines()[0])
+    return ms("50"), ms("99"), achieved
+
+
+def api_wrk(rate: int, seconds: float) -> None:
+    import json as _json
+
+    tmp = Path(tempfile.mkdtemp())
+    db_url = os.environ.get("LENDCORE_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
+    port = free_port()
+    server = start_server(db_url, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        bodies = [_json.dumps(applicant(i)) for i in range(int(rate * seconds * 1.3))]
+        wrk_run(base, rate, 1, [""])
+        h50, h99, hrate = wrk_run(base, rate, seconds, [""])
+        d50, d99, drate = wrk_run(base, rate, seconds, bodies)
+        print(f"GET /health (wrk)        rate {hrate:.0f}/s  p50 {h50:.2f} ms  p99 {h99:.2f} ms")
+        print(f"POST /applications (wrk) rate {drate:.0f}/s  p50 {d50:.2f} ms  p99 {d99:.2f} ms")
+        print(f"decision p99 / health p99 = {d99 / h99:.2f}  (database: {db_url.split(':')[0]}; "
+              "goal: decision p99 <= 10 ms at 500/s)")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def api(rate: int, seconds: float) -> None:
+    tmp = Path(tempfile.mkdtemp())
+    db_url = os.environ.get("LENDCORE_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
+    port = free_port()
+    server = start_server(db_url, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        bodies = [applicant(i) for i in range(int(rate * seconds) + 2 * rate)]
+        asyncio.run(drive(base, "/health", rate, 1.0, None))  # warm up
+        asyncio.run(drive(base, "/applications", rate, 1.0, bodies[-rate:]))
+        health = report("GET /health", *asyncio.run(drive(base, "/health", rate, seconds, None)))
+        dec = report("POST /applications", *asyncio.run(
+            drive(base, "/applications", rate, seconds, bodies)))
+        print(f"decision p99 / health p99 = {dec / health:.2f}  (database: {db_url.split(':')[0]}; "
+              "goal: decision p99 <= 10 ms at 500/s)")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--skip-api", action="store_true")
+    args = parser.parse_args()
+    in_process()
+    if args.skip_api:
+        return
+    import shutil
+
+    if shutil.which("wrk"):
+        api_wrk(args.rate, min(args.seconds, 60.0))
+    else:
+        print("wrk not found (Debian: apt-get install -y wrk); using the httpx generator")
+        api(args.rate, min(args.seconds, 60.0))
+
+
+if __name__ == "__main__":
+    main()
