@@ -5,9 +5,8 @@ Revises: 0001_core
 Create Date: 2026-11-22 14:15:19.174566
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_origination'
 down_revision = '0001_core'
