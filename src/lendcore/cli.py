@@ -27,8 +27,11 @@ COMMAND_MODULES: list[str] = [
     "lendcore.origination.commands",
     "lendcore.ledger.commands",
     "lendcore.schedules.commands",
+    "lendcore.eod.commands",
+    "lendcore.portfolio.commands",
     "lendcore.servicing.commands",
     "lendcore.collections.commands",
+    "lendcore.demo.commands",
 ]
 
 

@@ -1,1 +1,1 @@
-"""End of day: columnar snapshot -> vectorised kernel -> bulk write, per business date (docs/eod.md)."""
+"""End of day: columnar snapshot -> vectorised kernel -> bulk write (see docs/eod.md)."""

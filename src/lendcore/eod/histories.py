@@ -62,6 +62,7 @@ class Behaviour:
     stop_on: date | None
     odd_amounts: bool
     prepay_chance: float
+    restructure_chance: float = 0.01  # a day, once more than 20 days past due
 
 
 def random_behaviour(rng: random.Random, start: date, business_date: date) -> Behaviour:
@@ -118,7 +119,7 @@ def step(rng: random.Random, state: LoanState, day: date, how: Behaviour,
     if amount > 0 and try_payment(state, day, amount):
         events.append(Event("repayment", day, amount, seq=len(events)))
     if (state.status is LoanStatus.ACTIVE and state.dpd > 20 and not state.restructured
-            and rng.random() < 0.01):
+            and rng.random() < how.restructure_chance):
         count = rng.choice((6, 12))
         restructure(state, day, count)
         events.append(Event("restructure", day, seq=len(events),

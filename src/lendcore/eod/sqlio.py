@@ -1,0 +1,206 @@
+"""Reading and writing a partition's loans as columns: COPY on PostgreSQL, executemany on SQLite.
+
+Reads give the kernel's :class:`Book` (dates as days since 1970-01-01, codes as small ints, all
+converted in SQL) plus ids, customer ids, versions and product codes. Writes go back in bulk:
+PostgreSQL copies the changed columns into a temporary table and runs one ``UPDATE ... FROM``;
+SQLite runs one ``executemany`` of an ``UPDATE ... WHERE id = ?``. Both update a row only if its
+``version`` is still the one read (a repayment committed meanwhile makes the partition retry),
+and bump it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Connection
+
+from lendcore.delinquency.ladder import BUCKETS, CLASSES
+from lendcore.eod.facts import InstallmentRows
+from lendcore.eod.kernel import I64, NO_DATE, Book
+
+DATE_FIELDS = ("class_floor_until", "accrued_through", "accr_start", "oldest_unpaid_due",
+               "next_due_date", "charged_off_on")
+_CASES = {
+    "pay_any_time": "CASE WHEN method = 'pay-any-time' THEN 1 ELSE 0 END",
+    "divisor": "CASE WHEN day_count = 'ACT/365' THEN 365000000000 ELSE 360000000000 END",
+    "penalty_on_interest": "CASE WHEN penalty_on_interest THEN 1 ELSE 0 END",
+    "ladder": "CASE WHEN ladder = 'card-style' THEN 1 ELSE 0 END",
+    "status": "CASE status WHEN 'active' THEN 0 WHEN 'charged_off' THEN 1 ELSE 2 END",
+    "bucket": "CAST(substr(bucket, 2, 1) AS INTEGER)",
+    "risk_class": "CASE risk_class " + " ".join(
+        f"WHEN '{name}' THEN {i}" for i, name in enumerate(CLASSES)) + " END",
+}
+# Columns the kernel changes, written back.
+WRITTEN = ("status", "interest_receivable_fen", "penalty_receivable_fen", "fee_receivable_fen",
+           "overdue_principal_fen", "overdue_interest_fen", "overdue_fee_fen", "accrued_through",
+           "accr_start", "accr_days", "accr_total_fen", "accr_done_fen", "interest_carry",
+           "penalty_carry", "penalty_grace_fen", "dpd", "oldest_unpaid_due", "next_due_date",
+           "charged_off_on", "bucket", "risk_class")
+STATUS_NAMES = ("active", "charged_off", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A partition's live loans as read: keys beside the kernel's columns."""
+
+    ids: I64
+    customer_ids: I64
+    versions: I64
+    product_index: I64  # into ``products``
+    products: tuple[str, ...]
+    book: Book
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _date_sql(conn: Connection, col: str) -> str:
+    if is_postgres(conn):
+        return f"COALESCE({col} - DATE '1970-01-01', {NO_DATE})"
+    return f"COALESCE(CAST(julianday({col}) - 2440587.5 AS INTEGER), {NO_DATE})"
+
+
+def _loan_select(conn: Connection, lo: int, hi: int) -> str:
+    exprs = ["id", "customer_id", "version"]
+    for f in fields(Book):
+        name = f.name
+        if name in DATE_FIELDS:
+            exprs.append(_date_sql(conn, name))
+        else:
+            exprs.append(_CASES.get(name, name))
+    exprs.append("product_code")
+    return (f"SELECT {', '.join(exprs)} FROM loans WHERE id BETWEEN {int(lo)} AND {int(hi)} "
+            "AND status <> 'closed' ORDER BY id")
+
+
+LOAN_NAMES = ["id", "customer_id", "version", *(f.name for f in fields(Book)), "product_code"]
+
+
+def _frame(conn: Connection, sql: str, names: list[str], text: set[str]) -> pl.DataFrame:
+    schema = {n: (pl.Utf8 if n in text else pl.Int64) for n in names}
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        buf = io.BytesIO()
+        with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for block in copy:
+                buf.write(block)
+        if buf.tell() == 0:
+            return pl.DataFrame(schema=schema)
+        buf.seek(0)
+        return pl.read_csv(buf, has_header=False, new_columns=names, schema=schema)
+    rows = conn.exec_driver_sql(sql).fetchall()
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def read_loans(conn: Connection, lo: int, hi: int) -> Snapshot:
+    df = _frame(conn, _loan_select(conn, lo, hi), LOAN_NAMES, {"product_code"})
+    products = tuple(sorted(df["product_code"].unique().to_list()))
+    codes = df["product_code"].cast(pl.Enum(products))
+    col = {n: df[n].to_numpy().astype(np.int64) for n in LOAN_NAMES if n != "product_code"}
+    book = Book(**{f.name: col[f.name] for f in fields(Book)})
+    return Snapshot(col["id"], col["customer_id"], col["version"],
+                    codes.to_physical().to_numpy().astype(np.int64), products, book)
+
+
+INSTALLMENT_NAMES = ["loan_id", "due_date", "period_start", "principal_fen", "interest_fen",
+                     "fee_fen", "paid_principal_fen", "paid_interest_fen", "paid_fee_fen"]
+
+
+def read_installments(conn: Connection, loan_ids: I64, ids: I64, day: int,
+                      extra_dues: tuple[int, ...]) -> InstallmentRows:
+    """Open installments of ``loan_ids`` starting by day+1 or due on one of ``extra_dues``."""
+    if len(loan_ids) == 0:
+        return InstallmentRows.empty()
+    due, start = _date_sql(conn, "due_date"), _date_sql(conn, "period_start")
+    dues = ", ".join(str(d) for d in extra_dues)
+    if is_postgres(conn):
+        which = "loan_id = ANY('{" + ",".join(map(str, loan_ids.tolist())) + "}'::bigint[])"
+    else:
+        which = "loan_id IN (SELECT value FROM json_each('" + json.dumps(loan_ids.tolist()) + "'))"
+    sql = (f"SELECT loan_id, {due}, {start}, principal_fen, interest_fen, fee_fen, "
+           "paid_principal_fen, paid_interest_fen, paid_fee_fen FROM installments "
+           f"WHERE {which} AND status = 'open' AND ({start} <= {day + 1} OR {due} IN ({dues}))")
+    df = _frame(conn, sql, INSTALLMENT_NAMES, set())
+    cols = [df[n].to_numpy().astype(np.int64) for n in INSTALLMENT_NAMES]
+    index = np.searchsorted(ids, cols[0])
+    return InstallmentRows(index, *cols[1:])
+
+
+def _date_series(values: I64, name: str) -> pl.Series:
+    days = pl.Series(name, values.astype(np.int32)).to_frame()
+    col = pl.col(name)
+    return days.select(pl.when(col == NO_DATE).then(None).otherwise(col).cast(pl.Date)
+                       .alias(name)).to_series()
+
+
+def _changed_frame(snap: Snapshot, book: Book, rows: I64) -> pl.DataFrame:
+    data: dict[str, Any] = {"id": snap.ids[rows], "version": snap.versions[rows]}
+    for name in WRITTEN:
+        values = getattr(book, name)[rows]
+        if name in DATE_FIELDS:
+            data[name] = _date_series(values, name)
+        elif name == "status":
+            data[name] = np.array(STATUS_NAMES, dtype=object)[values]
+        elif name == "bucket":
+            data[name] = np.array(BUCKETS, dtype=object)[values]
+        elif name == "risk_class":
+            data[name] = np.array(CLASSES, dtype=object)[values]
+        else:
+            data[name] = values
+    return pl.DataFrame(data)
+
+
+def write_loans(conn: Connection, snap: Snapshot, book: Book, rows: I64) -> int:
+    """Write the kernel's columns for ``rows`` (indexes into the snapshot); rows updated."""
+    if len(rows) == 0:
+        return 0
+    frame = _changed_frame(snap, book, rows)
+    if is_postgres(conn):
+        return _write_pg(conn, frame)
+    return _write_sqlite(conn, frame)
+
+
+_PG_TYPES = {"status": "text", "bucket": "text", "risk_class": "text"}
+
+
+def _write_pg(conn: Connection, frame: pl.DataFrame) -> int:
+    cols = ["id", "version", *WRITTEN]
+    types = [("date" if c in DATE_FIELDS else _PG_TYPES.get(c, "bigint")) for c in cols]
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE eod_upd (" + ", ".join(f"{c} {t}" for c, t in zip(cols, types,
+                                                                            strict=True))
+        + ") ON COMMIT DROP")
+    copy_frame(conn, "eod_upd", frame.select(cols))
+    sets = ", ".join(f"{c} = t.{c}" for c in WRITTEN)
+    result = conn.exec_driver_sql(
+        f"UPDATE loans SET {sets}, version = loans.version + 1 FROM eod_upd t "
+        "WHERE loans.id = t.id AND loans.version = t.version")
+    conn.exec_driver_sql("DROP TABLE eod_upd")
+    return int(result.rowcount)
+
+
+def copy_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
+    """COPY a frame into ``table`` (columns in the frame's order), PostgreSQL only."""
+    buf = io.BytesIO()
+    frame.write_csv(buf, include_header=False, null_value="", date_format="%Y-%m-%d")
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(frame.columns)
+    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buf.getvalue())
+
+
+def _write_sqlite(conn: Connection, frame: pl.DataFrame) -> int:
+    sets = ", ".join(f"{c} = ?" for c in WRITTEN)
+    sql = f"UPDATE loans SET {sets}, version = version + 1 WHERE id = ? AND version = ?"
+    order = [*WRITTEN, "id", "version"]
+    cols = [frame[c].cast(pl.Utf8).to_list() if c in DATE_FIELDS else frame[c].to_list()
+            for c in order]
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cur.executemany(sql, list(zip(*cols, strict=True)))
+    return int(cur.rowcount)

@@ -1,0 +1,1 @@
+"""Synthetic portfolios: a realistic book of loans for demos, tests and benchmarks."""
