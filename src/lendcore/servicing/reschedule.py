@@ -61,6 +61,15 @@ def _stub_interest(state: LoanState, current: InstallmentState, day: date, balan
     return to_fen(exact, terms.rounding)
 
 
+def lent_principal(state: LoanState) -> int:
+    """The principal actually lent: the original less refunds (restructured: the plan's).
+
+    Prepaid principal is booked on installments, so the live installments always sum to it;
+    the live loan and its replay therefore size a rebuilt schedule on the same amount.
+    """
+    return sum(i.principal_fen for i in state.installments if i.status != "superseded")
+
+
 def _period_interest(state: LoanState, balance: int, start: date, end: date) -> int:
     terms = state.terms
     rate = ppb_to_rate(terms.annual_rate_ppb)
@@ -82,7 +91,7 @@ def _principal_parts(state: LoanState, future: list[InstallmentState], balance: 
         return [0] * (count - 1) + [balance]
     if method is Method.EQUAL_INSTALLMENT:
         return _annuity_parts(state, future, balance, lower)
-    each = to_fen(Decimal(balance if lower else terms.principal_fen)
+    each = to_fen(Decimal(balance if lower else lent_principal(state))
                   / (count if lower else terms.installments), terms.rounding)
     parts: list[int] = []
     left = balance
@@ -101,7 +110,7 @@ def _annuity_parts(state: LoanState, future: list[InstallmentState], balance: in
         base = schedule_terms(state.terms, principal_fen=balance)
         payment = annuity_fen(replace(base, installments=len(future)))
     else:
-        payment = annuity_fen(schedule_terms(state.terms))
+        payment = annuity_fen(schedule_terms(state.terms, principal_fen=lent_principal(state)))
     parts: list[int] = []
     left = balance
     previous_due = future[0].period_start

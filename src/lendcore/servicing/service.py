@@ -14,7 +14,7 @@ the replays with and without the new payment (less penalty, re-allocated compone
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,7 @@ from lendcore.servicing.ledger_bridge import difference, entries_for
 from lendcore.servicing.model import (
     PAY_ANY_TIME,
     LoanState,
+    LoanStatus,
     LoanTerms,
     PrepaymentMode,
     Totals,
@@ -383,6 +384,11 @@ def apply_plan(uow: UnitOfWork, loan_id: int, offer: Any) -> None:
 
 
 def _check_closed_through(state: LoanState, bd: date) -> None:
+    """The loan must be closed through yesterday; a closed loan (the nightly run skips it,
+    nothing accrues on it) is simply brought up to date."""
+    if state.status is LoanStatus.CLOSED:
+        state.accrued_through = bd - timedelta(days=1)
+        return
     if state.accrued_through is None or (bd - state.accrued_through).days != 1:
         raise RuleViolation(
             f"loan {state.terms.loan_id} is closed through {state.accrued_through}, not the "
