@@ -151,7 +151,8 @@ class LoanBook(RuleBasedStateMachine):
 @pytest.mark.slow
 def test_any_sequence_of_servicing_commands_keeps_the_book_exact(tmp_path: Path) -> None:
     LoanBook.directory = tmp_path
-    machine_settings = settings(max_examples=int(os.environ.get("LENDCORE_STATEFUL_EXAMPLES", "15")),
+    examples = int(os.environ.get("LENDCORE_STATEFUL_EXAMPLES", "15"))
+    machine_settings = settings(max_examples=examples,
                                 stateful_step_count=10, deadline=None,
                                 suppress_health_check=list(HealthCheck))
     from hypothesis.stateful import run_state_machine_as_test
