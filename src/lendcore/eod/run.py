@@ -19,7 +19,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import date, timedelta
 from multiprocessing import get_context
@@ -77,16 +77,15 @@ def _next_day(engine: Engine) -> date | None:
         return eod_store.business_date(uow.conn)
 
 
-Submit = Callable[[str, date, int, int], "Future[PartitionResult]"]
+# Runs close_partition over (url, day, lo, hi) tuples; yields results as they complete.
+Submit = Callable[[list[tuple[str, date, int, int]]], Iterator[PartitionResult]]
 
 
 def run_day(engine: Engine, url: str, day: date, submit: Submit, partitions: int | None,
             progress: Progress | None, hooks: Sequence[str] = ()) -> DayReport:
     started = time.perf_counter()
     pending = _plan(engine, day, partitions)
-    futures = [submit(url, day, lo, hi) for lo, hi in pending]
-    for future in as_completed(futures):
-        result = future.result()
+    for result in submit([(url, day, lo, hi) for lo, hi in pending]):
         if progress is not None:
             progress(result.loans)
     close_seconds = time.perf_counter() - started
@@ -169,27 +168,29 @@ def _executor(url: str, workers: int | None) -> Iterator[Submit]:
     address = dask_scheduler()
     if address:
         from distributed import Client
+        from distributed import as_completed as dask_completed
 
         with Client(address) as client:  # type: ignore[no-untyped-call]
-            yield lambda *args: client.submit(close_partition, *args, pure=False)
+            def on_dask(jobs: list[tuple[str, date, int, int]]) -> Iterator[PartitionResult]:
+                futures = [client.submit(close_partition, *job, pure=False) for job in jobs]
+                for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+                    yield future.result()
+
+            yield on_dask
         return
     count = workers if workers is not None else _default_workers(url)
     if count <= 1:
-        yield _inline
+        yield lambda jobs: (close_partition(*job) for job in jobs)
         return
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        yield lambda *args: pool.submit(close_partition, *args)
+        def on_pool(jobs: list[tuple[str, date, int, int]]) -> Iterator[PartitionResult]:
+            futures = [pool.submit(close_partition, *job) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()
+
+        yield on_pool
 
 
 def _default_workers(url: str) -> int:
     # SQLite has one writer at a time and a partition is one write transaction: no gain.
     return 1 if url.startswith("sqlite") else min(os.cpu_count() or 1, 8)
-
-
-def _inline(url: str, day: date, lo: int, hi: int) -> Future[PartitionResult]:
-    future: Future[PartitionResult] = Future()
-    try:
-        future.set_result(close_partition(url, day, lo, hi))
-    except BaseException as exc:
-        future.set_exception(exc)
-    return future
