@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from lendcore.errors import Conflict, NotFound
 from lendcore.money import Rounding
@@ -93,7 +93,22 @@ def load_row(conn: Connection, loan_id: int, *, for_update: bool = False) -> Any
     return row
 
 
-def load(conn: Connection, loan_id: int, *, for_update: bool = False) -> tuple[LoanState, Any]:
+class Loaded:
+    """The loaded row plus a snapshot of its installments, so ``save`` writes only changes."""
+
+    def __init__(self, row: Any, installments: dict[int, tuple[Any, ...]]) -> None:
+        self.row = row
+        self.installments = installments
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def _inst_values(inst: InstallmentState) -> tuple[Any, ...]:
+    return tuple(getattr(inst, c) for c in _INST_COLUMNS)
+
+
+def load(conn: Connection, loan_id: int, *, for_update: bool = False) -> tuple[LoanState, Loaded]:
     """The loan's live state (totals start at zero: they count what a command changes)."""
     row = load_row(conn, loan_id, for_update=for_update)
     rows = conn.execute(
@@ -107,7 +122,7 @@ def load(conn: Connection, loan_id: int, *, for_update: bool = False) -> tuple[L
         if name != "principal_outstanding_fen":
             setattr(state, name, getattr(row, name))
     state.restructured = bool(row.restructured)
-    return state, row
+    return state, Loaded(row, {i.number: _inst_values(i) for i in insts})
 
 
 def insert(conn: Connection, state: LoanState, extra: dict[str, Any], business_date: date) -> None:
@@ -116,7 +131,10 @@ def insert(conn: Connection, state: LoanState, extra: dict[str, Any], business_d
     _write_installments(conn, state, replace_all=False)
 
 
-def save(conn: Connection, state: LoanState, version: int, business_date: date) -> None:
+def save(conn: Connection, state: LoanState, loaded: Loaded | int, business_date: date) -> None:
+    """Write the state at the version it was loaded (``Loaded``, or a bare version number,
+    which rewrites every installment instead of only the changed ones)."""
+    version = loaded.version if isinstance(loaded, Loaded) else loaded
     result = conn.execute(
         loans.update()
         .where(and_(loans.c.id == state.terms.loan_id, loans.c.version == version))
@@ -124,7 +142,10 @@ def save(conn: Connection, state: LoanState, version: int, business_date: date) 
     if result.rowcount != 1:
         raise Conflict(f"loan {state.terms.loan_id} changed concurrently; retry", field="loan_id",
                        code="concurrent_update")
-    _write_installments(conn, state, replace_all=True)
+    if isinstance(loaded, Loaded):
+        _write_changed_installments(conn, state, loaded.installments)
+    else:
+        _write_installments(conn, state, replace_all=True)
 
 
 def _write_installments(conn: Connection, state: LoanState, *, replace_all: bool) -> None:
@@ -135,6 +156,27 @@ def _write_installments(conn: Connection, state: LoanState, *, replace_all: bool
             for i in state.installments]
     if rows:
         conn.execute(installments.insert(), rows)
+
+
+def _write_changed_installments(conn: Connection, state: LoanState,
+                                before: dict[int, tuple[Any, ...]]) -> None:
+    """Update installments that changed and insert new ones (restructure); none is deleted."""
+    loan_id = state.terms.loan_id
+    changed, added = [], []
+    for inst in state.installments:
+        values = _inst_values(inst)
+        if inst.number not in before:
+            added.append({"loan_id": loan_id, **dict(zip(_INST_COLUMNS, values, strict=True))})
+        elif before[inst.number] != values:
+            changed.append({"b_loan": loan_id, "b_number": inst.number,
+                            **dict(zip(_INST_COLUMNS[1:], values[1:], strict=True))})
+    if changed:
+        stmt = installments.update().where(and_(
+            installments.c.loan_id == bindparam("b_loan"),
+            installments.c.number == bindparam("b_number")))
+        conn.execute(stmt, changed)
+    if added:
+        conn.execute(installments.insert(), added)
 
 
 def events(conn: Connection, loan_id: int) -> list[Event]:

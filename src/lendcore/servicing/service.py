@@ -413,7 +413,7 @@ def _replayed(conn: Connection, stored: LoanState, row: Any,
 def _finish(uow: UnitOfWork, state: LoanState, row: Any, delta: Totals, bd: date,
             source_key: str, extra: dict[str, Any]) -> dict[str, Any]:
     conn = uow.conn
-    repo.save(conn, state, row.version, bd)
+    repo.save(conn, state, row, bd)
     _post(conn, delta, state.terms.loan_id, row.product_code, bd, row.kind == "checkout",
           source_key)
     _release_line(conn, row.credit_line_id, delta)
