@@ -177,6 +177,7 @@ def _write_pg(conn: Connection, frame: pl.DataFrame) -> int:
                                                                             strict=True))
         + ") ON COMMIT DROP")
     copy_frame(conn, "eod_upd", frame.select(cols))
+    conn.exec_driver_sql("ANALYZE eod_upd")  # row count and ids known: a hash or merge join
     sets = ", ".join(f"{c} = t.{c}" for c in WRITTEN)
     result = conn.exec_driver_sql(
         f"UPDATE loans SET {sets}, version = loans.version + 1 FROM eod_upd t "
