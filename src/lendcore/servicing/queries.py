@@ -33,7 +33,11 @@ def _rate(ppb: int) -> str:
 
 
 def loan_summary(conn: Connection, loan_id: int) -> dict[str, Any]:
-    row = repo.load_row(conn, loan_id)
+    return summary_of(repo.load_row(conn, loan_id))
+
+
+def summary_of(row: Any) -> dict[str, Any]:
+    """The loan's summary from a loan row (or any object with its columns as attributes)."""
     return {
         "loan_id": row.id, "customer_id": row.customer_id, "line_id": row.credit_line_id,
         "product": row.product_code, "kind": row.kind, "method": row.method,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -44,6 +45,7 @@ from lendcore.servicing.model import (
     Totals,
     parse_allocation,
 )
+from lendcore.servicing.queries import summary_of
 from lendcore.servicing.replay import Event, replay
 from lendcore.servicing.runner import business_date
 from lendcore.store.core_tables import credit_lines, customers
@@ -417,7 +419,9 @@ def _finish(uow: UnitOfWork, state: LoanState, row: Any, delta: Totals, bd: date
     _post(conn, delta, state.terms.loan_id, row.product_code, bd, row.kind == "checkout",
           source_key)
     _release_line(conn, row.credit_line_id, delta)
-    return {"loan": loan_view(conn, state.terms.loan_id), **extra}
+    # The summary comes from the row as just written, not from another round trip.
+    written = SimpleNamespace(**{**row.row._mapping, **repo.state_columns(state, bd)})
+    return {"loan": summary_of(written), **extra}
 
 
 def _release_line(conn: Connection, line_id: int | None, delta: Totals) -> None:

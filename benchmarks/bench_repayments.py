@@ -1,0 +1,146 @@
+"""Repayments posted per second through the service layer, beside a raw-SQL baseline.
+
+For each database (PostgreSQL on 127.0.0.1:5432 in a database of its own, and a SQLite file) it
+builds a small book of loans through the real services, then measures, in the same run:
+
+* **service**: ``run_command("repay", key, ...)`` -> ``service.repay``: idempotency check, row
+  lock, allocation, installment and loan update, loan event, ledger entry, line release;
+* **raw**: the same rows written with plain SQL and no domain logic (insert the idempotency key,
+  the loan event, the journal entry and its postings; update the loan row, one installment and
+  the credit line), one transaction per repayment.
+
+with 1 and 4 concurrent writers, and prints repayments/s and the ratio service/raw (median of
+the repeats). Goal: at least 50% of the raw baseline on PostgreSQL.
+
+    .venv/bin/python benchmarks/bench_repayments.py [--repayments 600] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import Engine, create_engine, text
+
+from lendcore.servicing import service
+from lendcore.servicing.runner import run_command, set_business_date
+from lendcore.store.db import make_engine, upgrade
+from lendcore.store.uow import UnitOfWork
+
+DAY = date(2026, 3, 2)
+LOANS = 64
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def build_book(engine: Engine) -> list[int]:
+    upgrade(engine)
+    with UnitOfWork(engine) as uow:
+        set_business_date(uow.conn, DAY)
+        uow.commit()
+    loan_ids = []
+    for n in range(LOANS):
+        cid = run_command(engine, "c", None, {}, lambda u: service.create_customer(u))
+        line = run_command(engine, "l", None, {}, lambda u, c=cid: service.open_credit_line(
+            u, customer_id=c["customer_id"], product_code="cash-line", limit_fen=5_000_000))
+        req = service.DrawRequest(line["line_id"], 4_000_000, 12, "equal-installment", "travel",
+                                  "shop", "ecosystem")
+        loan = run_command(engine, "draw", f"d{n}", {}, lambda u, r=req: service.draw(u, r))
+        loan_ids.append(int(loan["loan_id"]))
+    return loan_ids
+
+
+def service_repay(engine: Engine, loan_id: int, tag: str) -> None:
+    key = f"s-{tag}"
+    run_command(engine, "repay", key, {"l": loan_id, "a": 100},
+                lambda u: service.repay(u, loan_id, 100, None, key))
+
+
+RAW = [
+    ("INSERT INTO idempotency_keys (key, command, request_hash, status_code, response_json) "
+     "VALUES (:k, 'raw', 'h', 200, '{}')"),
+    ("INSERT INTO loan_events (loan_id, kind, effective_date, amount_fen, detail_json, "
+     "idempotency_key, reversed) VALUES (:l, 'repayment', :d, 100, '{}', :k, false)"),
+    ("UPDATE loans SET principal_outstanding_fen = principal_outstanding_fen - 100, "
+     "interest_receivable_fen = interest_receivable_fen, dpd = 0, bucket = 'M0', "
+     "risk_class = 'normal', next_due_date = next_due_date, version = version + 1 "
+     "WHERE id = :l"),
+    ("UPDATE installments SET paid_principal_fen = paid_principal_fen + 100 "
+     "WHERE loan_id = :l AND number = 1"),
+    ("UPDATE credit_lines SET used_fen = used_fen - 100 WHERE id = "
+     "(SELECT credit_line_id FROM loans WHERE id = :l)"),
+]
+RAW_ENTRY = ("INSERT INTO journal_entries (reason, effective_date, loan_id, product_code, "
+             "source_key) VALUES ('repayment', :d, :l, 'cash-line', :k) RETURNING id")
+RAW_POSTINGS = ("INSERT INTO postings (entry_id, line, account_code, debit_fen, credit_fen) "
+                "VALUES (:e, 1, '1001', 100, 0), (:e, 2, '1100', 0, 100)")
+
+
+def raw_repay(engine: Engine, loan_id: int, tag: str) -> None:
+    with engine.begin() as conn:
+        params = {"l": loan_id, "d": DAY, "k": f"r-{tag}"}
+        for sql in RAW:
+            conn.execute(text(sql), params)
+        entry_id = conn.execute(text(RAW_ENTRY), params).scalar_one()
+        conn.execute(text(RAW_POSTINGS), {"e": entry_id})
+
+
+def rate(engine: Engine, loan_ids: list[int], fn: Callable[[Engine, int, str], None],
+         total: int, writers: int) -> float:
+    run_id = uuid.uuid4().hex[:8]
+    per = total // writers
+
+    def work(w: int) -> None:
+        for i in range(per):
+            fn(engine, loan_ids[(w * per + i) % len(loan_ids)], f"{run_id}-{w}-{i}")
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return per * writers / (time.perf_counter() - started)
+
+
+def measure(name: str, engine: Engine, total: int, repeats: int, writers_list: list[int]) -> None:
+    loan_ids = build_book(engine)
+    for writers in writers_list:
+        svc, raw = [], []
+        for _ in range(repeats):
+            raw.append(rate(engine, loan_ids, raw_repay, total, writers))
+            svc.append(rate(engine, loan_ids, service_repay, total, writers))
+        s, r = statistics.median(svc), statistics.median(raw)
+        print(f"{name:<10} {writers:>7} {s:>12.0f} {r:>12.0f} {s / r:>8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repayments", type=int, default=600)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{'database':<10} {'writers':>7} {'service/s':>12} {'raw/s':>12} {'ratio':>8}")
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"lendcore_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        pg = make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+        measure("postgres", pg, args.repayments, args.repeats, [1, 4])
+        pg.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with tempfile.TemporaryDirectory() as tmp:
+        lite = make_engine(f"sqlite:///{tmp}/bench.db")
+        measure("sqlite", lite, args.repayments, args.repeats, [1, 4])
+        lite.dispose()
+
+
+if __name__ == "__main__":
+    main()
