@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-22 14:08:36.414252
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_core'
 down_revision = None

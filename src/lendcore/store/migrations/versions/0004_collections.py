@@ -5,9 +5,8 @@ Revises: 0001_core
 Create Date: 2026-11-22 14:13:36.551088
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_collections'
 down_revision = '0001_core'

@@ -13,9 +13,8 @@ Revises: 0001_core
 Create Date: 2026-11-22 14:12:17.784094
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_ledger'
 down_revision = '0001_core'

@@ -5,9 +5,8 @@ Revises: 0002_servicing
 Create Date: 2026-11-22 14:18:04.585194
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006_eod'
 down_revision = '0002_servicing'
