@@ -158,3 +158,11 @@ def test_a_restructured_loan_stays_special_mention_until_its_floor_date() -> Non
         close_until(state, inst.due_date)
         apply_payment(state, inst.due_date, inst.unpaid_total)
     assert state.status is LoanStatus.CLOSED or class_name(state) == "special_mention"
+
+
+def test_amounts_in_the_outbox_are_masked() -> None:
+    from lendcore.eod.notify import mask_amount
+
+    assert mask_amount(123456) == "¥1***.56"
+    assert mask_amount(5000) == "¥5*.00"
+    assert mask_amount(99) == "¥0.99"
