@@ -181,3 +181,17 @@ def test_fifty_concurrent_repayments_on_one_loan_all_land_exactly_once(book: Eng
     assert accrued_interest_paid >= 0
     assert row.interest_receivable_fen >= 0
     assert audit_problems(book) == []
+
+
+def test_an_interest_free_checkout_charges_the_borrower_nothing_and_the_merchant_the_fee(
+        book: Engine) -> None:
+    cid, _ = new_line(book)
+    run_command(book, "l", None, {}, lambda u: service.open_credit_line(
+        u, customer_id=cid, product_code="checkout-installment", limit_fen=2_000_000))
+    req = service.CheckoutRequest(cid, "O-9", "M-9", 1_200_000, 12, (), "flat-fee", True)
+    loan = run_command(book, "checkout", "free", {}, lambda u: service.checkout(u, req))
+    assert loan["merchant_subsidy"] == "864.00"  # 12,000 x 0.6% x 12 at the standard price
+    with UnitOfWork(book, read_only=True) as uow:
+        rows = queries.schedule(uow.conn, loan["loan_id"])["installments"]
+    assert {r["interest"] for r in rows} == {"0.00"} and {r["fee"] for r in rows} == {"0.00"}
+    assert audit_problems(book) == []

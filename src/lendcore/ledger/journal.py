@@ -53,6 +53,7 @@ class Reason(enum.Enum):
     WAIVER = "waiver"
     RESTRUCTURE = "restructure"
     REVERSAL = "reversal"
+    MERCHANT_SUBSIDY = "merchant_subsidy"  # 贴息: the merchant pays the borrower's fee
 
 
 @dataclass(frozen=True, slots=True)

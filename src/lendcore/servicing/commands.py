@@ -135,6 +135,15 @@ def refund_cmd(loan: int = typer.Option(...), amount: str = typer.Option(...),
                      lambda uow: service.refund_goods(uow, loan, fen, k)))
 
 
+def refund_overpayment_cmd(loan: int = typer.Option(...), amount: str = typer.Option(...),
+                           key: str = typer.Option(None)) -> None:
+    """Pay back money a borrower paid beyond what was owed (overpayment)."""
+    fen = parse_yuan(amount, "--amount")
+    k = _key(key)
+    echo(run_command(engine(), "overpayment_refund", k, {"loan": loan, "amount": fen},
+                     lambda uow: service.refund_overpayment(uow, loan, fen, k)))
+
+
 @loan_app.command("show")
 def loan_show(loan_id: int) -> None:
     _read(queries.loan_summary, loan_id)
@@ -172,5 +181,6 @@ def register(app: typer.Typer) -> None:
     app.command("checkout")(checkout_cmd)
     app.command("repay")(repay_cmd)
     app.command("refund")(refund_cmd)
+    app.command("refund-overpayment")(refund_overpayment_cmd)
     app.add_typer(loan_app, name="loan")
     app.command("serve")(serve_cmd)

@@ -23,12 +23,14 @@ from sqlalchemy import Connection, select
 
 from lendcore.errors import InvalidInput, NotFound, RuleViolation
 from lendcore.ids import loan_id as make_loan_id
+from lendcore.ledger.accounts import Account
+from lendcore.ledger.journal import Entry, Reason, credit, debit
 from lendcore.ledger.store import post_many
 from lendcore.money import format_yuan
 from lendcore.products.caps import load_caps
 from lendcore.products.catalogue import get_product
 from lendcore.products.model import Product, ProductKind, RepaymentMethod
-from lendcore.products.pricing import contract_rate, schedule_terms
+from lendcore.products.pricing import contract_rate, interest_free_plan, schedule_terms
 from lendcore.rates import PPB, rate_to_ppb
 from lendcore.schedules.apr import disclosed_rate
 from lendcore.schedules.quote import quote
@@ -178,8 +180,25 @@ def checkout(uow: UnitOfWork, req: CheckoutRequest) -> dict[str, Any]:
     extra = {"kind": "checkout", "credit_line_id": line.id, "merchant_id": req.merchant_id,
              "order_id": req.order_id, "payee": f"merchant:{req.merchant_id}",
              "purpose": "goods"}
-    return _open(uow, product, req.customer_id, req.amount_fen, req.installments, req.method,
+    loan = _open(uow, product, req.customer_id, req.amount_fen, req.installments, req.method,
                  None, extra, checkout=True, interest_free=req.interest_free)
+    if req.interest_free:
+        loan["merchant_subsidy"] = _post_subsidy(uow.conn, product, loan["loan_id"],
+                                                 req.amount_fen, req.installments)
+    return loan
+
+
+def _post_subsidy(conn: Connection, product: Product, loan_id: int, amount_fen: int,
+                  installments: int) -> str:
+    """贴息: the merchant pays the fee the borrower does not (netted from what it is paid)."""
+    bd = business_date(conn)
+    subsidy = interest_free_plan(product, amount_fen, installments, bd).merchant_subsidy_fen
+    if subsidy > 0:
+        post_many(conn, [Entry(Reason.MERCHANT_SUBSIDY, bd,
+                               (debit(Account.MERCHANT_PAYABLE, subsidy),
+                                credit(Account.FEE_INCOME, subsidy)),
+                               loan_id, product.code, f"loan:{loan_id}:subsidy")])
+    return format_yuan(subsidy)
 
 
 def _locked_line(conn: Connection, line_id: int) -> Any:
