@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from lendcore.collections.config import Channel, CollectionsConfig
 from lendcore.collections.phrases import debt_words, forbidden_matches
 from lendcore.errors import InvalidInput
+from lendcore.reasons import Reason
 
 QUIET_START = time(22, 0)  # rule: no contact 22:00-08:00 borrower-local
 QUIET_END = time(8, 0)
@@ -129,15 +130,6 @@ class CaseState:
     borrower_unreachable: bool = False
     plan_in_force: bool = False
     agency_code: str | None = None  # the agency the case is assigned to, if any
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)

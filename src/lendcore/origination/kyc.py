@@ -33,7 +33,8 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
-from lendcore.origination.model import Kyc, Reason
+from lendcore.origination.model import Kyc
+from lendcore.reasons import Reason
 
 _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9Xx]$")
 _MOBILE_SHAPE = re.compile(r"^1[3-9][0-9]{9}$")

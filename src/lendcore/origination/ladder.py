@@ -46,9 +46,10 @@ from __future__ import annotations
 from lendcore.money import format_yuan
 from lendcore.origination import kyc
 from lendcore.origination import policy as p
-from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior, Reason
+from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior
 from lendcore.origination.pricing import initial_limit, pct, price
 from lendcore.origination.scorecard import Score, Scorecard
+from lendcore.reasons import Reason
 
 PRECEDENCE: tuple[str, ...] = (
     "consent_credit_query_missing",

@@ -34,7 +34,7 @@ from sqlalchemy import and_, func, select, update
 
 from lendcore.money import format_yuan
 from lendcore.origination import policy as p
-from lendcore.origination.model import Reason
+from lendcore.reasons import Reason
 from lendcore.store.core_tables import credit_lines
 from lendcore.store.origination_tables import limit_changes
 from lendcore.store.servicing_tables import installments, loans

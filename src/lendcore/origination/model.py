@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from lendcore.money import format_yuan
 from lendcore.origination.policy import DAYS_PER_YEAR
+from lendcore.reasons import Reason
 
 
 class Outcome(enum.Enum):
@@ -56,15 +57,6 @@ class Application:
     ecosystem: Ecosystem
     consents: Consents
     profile: Mapping[str, str | int | Decimal]
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,8 @@ from decimal import ROUND_FLOOR, Decimal
 from lendcore.errors import RuleViolation
 from lendcore.money import format_yuan
 from lendcore.origination import policy as p
-from lendcore.origination.model import Ecosystem, Reason
+from lendcore.origination.model import Ecosystem
+from lendcore.reasons import Reason
 
 
 def band_of(score: int) -> tuple[str, Decimal, Decimal]:
