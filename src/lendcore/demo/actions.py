@@ -43,6 +43,7 @@ class Decided:
     outcome: str
     reasons: tuple[str, ...]
     person: int
+    review: str | None = None  # a referral's outcome after human review
 
 
 @dataclass
@@ -103,6 +104,7 @@ def _review(world: World, person: Person, decided: dict[str, Any], bd: date) -> 
     if world.command("review", f"demo:review:{decision_id}", {"d": decision_id}, review) is None:
         return None
     world.counts[f"review {outcome}"] += 1
+    world.decisions[-1].review = outcome
     if outcome != "approve":
         return None
     with UnitOfWork(world.engine, read_only=True) as uow:

@@ -39,12 +39,14 @@ def _svg(fig: Figure) -> str:
 
 
 def approval_by_band(bands: list[dict[str, Any]]) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    fig, ax = plt.subplots(figsize=(9, 3.2))
     names = [b["band"] for b in bands]
     bottom = [0] * len(bands)
-    for key, colour in (("approve", "#2e7d32"), ("refer", "#ffb300"), ("decline", "#bdbdbd")):
+    for key, label, colour in (("approve", "approved", "#2e7d32"),
+                               ("refer", "referred, not approved", "#ffb300"),
+                               ("decline", "declined", "#bdbdbd")):
         values = [b[key] for b in bands]
-        ax.bar(names, values, bottom=bottom, color=colour, label=key)
+        ax.bar(names, values, bottom=bottom, color=colour, label=label)
         bottom = [a + v for a, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("applications")
     ax.set_title("Applications by score band")
@@ -60,7 +62,7 @@ def approval_by_band(bands: list[dict[str, Any]]) -> str:
 
 
 def book_by_bucket(days: list[date], book: list[dict[str, int]]) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    fig, ax = plt.subplots(figsize=(9, 3.4))
     buckets = list(book[0]) if book else []
     series = [[row[b] / WAN_FEN for row in book] for b in buckets]
     ax.stackplot(days, series, labels=buckets,  # type: ignore[arg-type]
@@ -79,7 +81,7 @@ def roll_rates(roll: dict[str, dict[str, int]]) -> str:
     for r in rows:
         total = sum(roll[r].values())
         shares.append([roll[r][c] / total if total else 0.0 for c in cols])
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    fig, ax = plt.subplots(figsize=(9, 3.4))
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(cols)), cols)
     ax.set_yticks(range(len(rows)), rows)
@@ -96,7 +98,7 @@ def roll_rates(roll: dict[str, dict[str, int]]) -> str:
 
 
 def vintages(curves: dict[str, list[tuple[int, float]]]) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    fig, ax = plt.subplots(figsize=(9, 3.2))
     for month, curve in curves.items():
         ax.plot([m for m, _ in curve], [100 * s for _, s in curve], marker=".", label=month)
     ax.set_xlabel("months on book")
@@ -107,7 +109,7 @@ def vintages(curves: dict[str, list[tuple[int, float]]]) -> str:
 
 
 def money(months: list[str], series: dict[str, list[int]]) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    fig, ax = plt.subplots(figsize=(9, 3.4))
     width = 0.2
     income = ("interest", "penalty", "fee", "recovery")
     colours = ("#1565c0", "#ef6c00", "#6a1b9a", "#2e7d32")
@@ -127,7 +129,7 @@ def money(months: list[str], series: dict[str, list[int]]) -> str:
 
 def refusals(contacts: dict[str, Any]) -> str:
     reasons = contacts["refused_by_reason"][::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.4 * max(len(reasons), 3) + 1))
+    fig, ax = plt.subplots(figsize=(9, 0.4 * max(len(reasons), 3) + 1))
     ax.barh([r for r, _ in reasons], [n for _, n in reasons], color="#c62828")
     for y, (_, n) in enumerate(reasons):
         ax.text(n, y, f" {n}", va="center", fontsize=8)
@@ -138,7 +140,7 @@ def refusals(contacts: dict[str, Any]) -> str:
 
 
 def product_rates(products: list[dict[str, Any]], cap: float = 24.0) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    fig, ax = plt.subplots(figsize=(9, 3.0))
     for product, marker in zip(products, "os^D", strict=False):
         terms = product["terms"]
         ax.plot([t["installments"] for t in terms], [_percent(t["apr_nominal"]) for t in terms],

@@ -5,7 +5,7 @@ the compliance guard and appends it, allowed or refused; nothing is contacted ar
 The strategy's ``next_action`` decides the step: reminders and calls in-house (M1-M3), the
 outsourcing notice, then assignment to a reviewed agency (M4+), agency calls afterwards.
 
-To show the guard at work, about one worked case in twelve also gets a proposal that breaks a
+To show the guard at work, about one worked case in eight also gets a proposal that breaks a
 rule on purpose (``VIOLATIONS``): a call at 22:30, an SMS at 21:20 (outside the 08:00-21:00
 window), a fourth call after three answered ones, an emergency contact told about the debt, a
 threatening SMS, an unrecorded call, a visit by one collector, an agency on a case it was not
@@ -33,8 +33,8 @@ from lendcore.store.uow import UnitOfWork
 
 AGENCY = "AGY-EAST"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-WORK_RATE = {"M1": 0.35, "M2": 0.5, "M3": 0.5, "M4": 0.4, "M5": 0.3, "M6": 0.3, "M7": 0.15}
-VIOLATION_RATE = 0.08
+WORK_RATE = {"M1": 0.2, "M2": 0.3, "M3": 0.3, "M4": 0.25, "M5": 0.2, "M6": 0.2, "M7": 0.1}
+VIOLATION_RATE = 0.12
 VIOLATIONS = ("late_night", "outside_window", "fourth_call", "third_party", "threat",
               "unrecorded", "lone_visit", "wrong_agency")
 

@@ -54,6 +54,13 @@ def _note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 
 
+def grouped_yuan(fen: int) -> str:
+    """``format_yuan`` with thousands separators: 1,313,981.00."""
+    whole, _, cents = format_yuan(fen).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{cents}"
+
+
 def _pct(share: float) -> str:
     return f"{100 * share:.1f}%"
 
@@ -61,7 +68,7 @@ def _pct(share: float) -> str:
 def _cards(report: Report) -> str:
     h = report.headline
     items = [(h["customers"], "applicants"), (h["approved"], "customers approved"),
-             (h["loans"], "loans"), (format_yuan(h["disbursed_fen"]), "CNY lent"),
+             (h["loans"], "loans"), (grouped_yuan(h["disbursed_fen"]), "CNY lent"),
              *((v, k) for k, v in report.events.items())]
     return '<div class="cards">' + "".join(
         f'<div class="card"><b>{escape(str(v))}</b><span>{escape(k)}</span></div>'
@@ -84,16 +91,17 @@ def _decisions(report: Report) -> str:
     return _section(
         "Applications and approval rate by score band",
         _chart(charts.approval_by_band(report.bands)),
-        _table(("score band", "applications", "approved", "referred", "declined",
-                "approval rate"), rows),
-        _note("Referred applications (460-479) go to a person (PIPL Art. 24); the reviewer "
-              "approved about half. First decline reasons:"),
+        _table(("score band", "applications", "approved", "referred, not approved",
+                "declined", "approval rate"), rows),
+        _note("Referred applications (460-479) go to a person (PIPL Art. 24); those the "
+              "reviewer approved count as approved. Declines above the cut-off failed an "
+              "eligibility rule (debt-to-income, ecosystem record, ...). First decline reasons:"),
         _table(("reason", "applicants"), report.decline_reasons))
 
 
 def _book(report: Report) -> str:
     last = report.book[-1] if report.book else {}
-    rows = [(b, format_yuan(v)) for b, v in last.items()]
+    rows = [(b, grouped_yuan(v)) for b, v in last.items()]
     return _section("Book by bucket over time",
                     _chart(charts.book_by_bucket(report.book_days, report.book)),
                     _note("Principal outstanding on the last day, CNY:"),
@@ -116,9 +124,9 @@ def _vintage(report: Report) -> str:
 
 
 def _money(report: Report) -> str:
-    rows = [(m, *(format_yuan(report.money[k][i]) for k in report.money))
+    rows = [(m, *(grouped_yuan(report.money[k][i]) for k in report.money))
             for i, m in enumerate(report.money_months)]
-    rows.append(("total", *(format_yuan(v) for v in report.money_totals.values())))
+    rows.append(("total", *(grouped_yuan(v) for v in report.money_totals.values())))
     return _section("Income, provisions and charge-offs",
                     _chart(charts.money(report.money_months, report.money)),
                     _table(("month", *report.money), rows),
@@ -153,7 +161,7 @@ def _ledger(report: Report) -> str:
                'loan sub-ledger equal to the control accounts.</p>' if not report.audit else
                f'<p class="bad">Ledger audit found {len(report.audit)} problem(s).</p>'
                + _table(("code", "detail"), ((p["code"], p["detail"]) for p in report.audit)))
-    rows = [(t["code"], t["name"], format_yuan(t["debit_fen"]), format_yuan(t["credit_fen"]))
+    rows = [(t["code"], t["name"], grouped_yuan(t["debit_fen"]), grouped_yuan(t["credit_fen"]))
             for t in report.trial_balance]
     return _section("Ledger audit", verdict, _table(("account", "", "debit", "credit"), rows))
 

@@ -114,6 +114,9 @@ def _bands(result: DemoResult) -> list[dict[str, Any]]:
     rows = {name: Counter[str]() for name, _, _ in BANDS}
     for d in result.world.decisions:
         rows[band_of(d.score)][d.outcome] += 1
+        if d.review == "approve":  # referred, then approved by a person
+            rows[band_of(d.score)]["approve"] += 1
+            rows[band_of(d.score)]["refer"] -= 1
     out = []
     for name, c in rows.items():
         total = sum(c.values())
