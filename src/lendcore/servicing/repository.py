@@ -83,11 +83,16 @@ def state_columns(state: LoanState, business_date: date) -> dict[str, Any]:
     return values
 
 
+_LOAD_ROW = select(loans).where(loans.c.id == bindparam("loan_id"))
+_LOAD_ROW_LOCKED = _LOAD_ROW.with_for_update()
+_LOAD_INSTALLMENTS = (select(installments).where(installments.c.loan_id == bindparam("loan_id"))
+                      .order_by(installments.c.number))
+_INSERT_EVENT = loan_events.insert()
+
+
 def load_row(conn: Connection, loan_id: int, *, for_update: bool = False) -> Any:
-    query = select(loans).where(loans.c.id == loan_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    locked = for_update and conn.dialect.name == "postgresql"
+    row = conn.execute(_LOAD_ROW_LOCKED if locked else _LOAD_ROW, {"loan_id": loan_id}).first()
     if row is None:
         raise NotFound(f"no loan {loan_id}", field="loan_id")
     return row
@@ -111,9 +116,7 @@ def _inst_values(inst: InstallmentState) -> tuple[Any, ...]:
 def load(conn: Connection, loan_id: int, *, for_update: bool = False) -> tuple[LoanState, Loaded]:
     """The loan's live state (totals start at zero: they count what a command changes)."""
     row = load_row(conn, loan_id, for_update=for_update)
-    rows = conn.execute(
-        select(installments).where(installments.c.loan_id == loan_id)
-        .order_by(installments.c.number)).all()
+    rows = conn.execute(_LOAD_INSTALLMENTS, {"loan_id": loan_id}).all()
     insts = [InstallmentState(**{c: getattr(r, c) for c in _INST_COLUMNS}) for r in rows]
     state = LoanState(terms=terms_from_row(row), installments=insts,
                       principal_outstanding_fen=row.principal_outstanding_fen,
@@ -131,14 +134,26 @@ def insert(conn: Connection, state: LoanState, extra: dict[str, Any], business_d
     _write_installments(conn, state, replace_all=False)
 
 
+_SAVED_COLUMNS = (*_STATE_COLUMNS, "status", "next_due_date", "maturity_date", "bucket",
+                  "risk_class")
+# Built once: constructing a 30-column UPDATE per call cost more than executing it.
+_SAVE_LOAN = (
+    loans.update()
+    .where(and_(loans.c.id == bindparam("b_id"), loans.c.version == bindparam("b_version")))
+    .values({name: bindparam(name) for name in (*_SAVED_COLUMNS, "version")})
+)
+_UPDATE_INSTALLMENT = installments.update().where(and_(
+    installments.c.loan_id == bindparam("b_loan"), installments.c.number == bindparam("b_number")
+)).values({name: bindparam(name) for name in _INST_COLUMNS[1:]})
+
+
 def save(conn: Connection, state: LoanState, loaded: Loaded | int, business_date: date) -> None:
     """Write the state at the version it was loaded (``Loaded``, or a bare version number,
     which rewrites every installment instead of only the changed ones)."""
     version = loaded.version if isinstance(loaded, Loaded) else loaded
-    result = conn.execute(
-        loans.update()
-        .where(and_(loans.c.id == state.terms.loan_id, loans.c.version == version))
-        .values(**state_columns(state, business_date), version=version + 1))
+    params = state_columns(state, business_date)
+    params.update(b_id=state.terms.loan_id, b_version=version, version=version + 1)
+    result = conn.execute(_SAVE_LOAN, params)
     if result.rowcount != 1:
         raise Conflict(f"loan {state.terms.loan_id} changed concurrently; retry", field="loan_id",
                        code="concurrent_update")
@@ -171,10 +186,7 @@ def _write_changed_installments(conn: Connection, state: LoanState,
             changed.append({"b_loan": loan_id, "b_number": inst.number,
                             **dict(zip(_INST_COLUMNS[1:], values[1:], strict=True))})
     if changed:
-        stmt = installments.update().where(and_(
-            installments.c.loan_id == bindparam("b_loan"),
-            installments.c.number == bindparam("b_number")))
-        conn.execute(stmt, changed)
+        conn.execute(_UPDATE_INSTALLMENT, changed)
     if added:
         conn.execute(installments.insert(), added)
 
@@ -190,8 +202,9 @@ def events(conn: Connection, loan_id: int) -> list[Event]:
 
 def append_event(conn: Connection, loan_id: int, kind: str, effective_date: date,
                  amount_fen: int, detail: dict[str, Any], key: str | None) -> int:
-    result = conn.execute(loan_events.insert().values(
-        loan_id=loan_id, kind=kind, effective_date=effective_date, amount_fen=amount_fen,
-        detail_json=json.dumps(detail, sort_keys=True, default=str), idempotency_key=key))
+    result = conn.execute(_INSERT_EVENT, {
+        "loan_id": loan_id, "kind": kind, "effective_date": effective_date,
+        "amount_fen": amount_fen, "detail_json": json.dumps(detail, sort_keys=True, default=str),
+        "idempotency_key": key, "reversed": False})
     pk = result.inserted_primary_key
     return int(pk[0]) if pk else 0

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lendcore.errors import Conflict, InvalidInput
@@ -34,9 +34,14 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_FIND_KEY = select(idempotency_keys).where(and_(
+    idempotency_keys.c.key == bindparam("key"), idempotency_keys.c.command == bindparam("cmd")))
+_STORE_KEY = idempotency_keys.insert()
+_BUSINESS_DATE = select(system_state.c.value).where(system_state.c.key == "business_date")
+
+
 def _stored(conn: Connection, command: str, key: str, digest: str) -> Result | None:
-    row = conn.execute(select(idempotency_keys).where(and_(
-        idempotency_keys.c.key == key, idempotency_keys.c.command == command))).first()
+    row = conn.execute(_FIND_KEY, {"key": key, "cmd": command}).first()
     if row is None:
         return None
     if row.request_hash != digest:
@@ -60,9 +65,10 @@ def run_command(engine: Engine, command: str, key: str | None, payload: dict[str
                         return previous
                 result = fn(uow)
                 if key is not None:
-                    uow.conn.execute(idempotency_keys.insert().values(
-                        key=key, command=command, request_hash=digest, status_code=200,
-                        response_json=json.dumps(result, sort_keys=True, default=str)))
+                    uow.conn.execute(_STORE_KEY, {
+                        "key": key, "command": command, "request_hash": digest,
+                        "status_code": 200,
+                        "response_json": json.dumps(result, sort_keys=True, default=str)})
                 uow.commit()
                 return result
         except IntegrityError:
@@ -85,8 +91,7 @@ BUSINESS_DATE_KEY = "business_date"
 
 
 def business_date(conn: Connection) -> date:
-    row = conn.execute(select(system_state.c.value)
-                       .where(system_state.c.key == BUSINESS_DATE_KEY)).first()
+    row = conn.execute(_BUSINESS_DATE).first()
     if row is None:
         raise InvalidInput("the business date is not set; run `lendcore business-date set "
                            "YYYY-MM-DD` (or any command that initialises it)",

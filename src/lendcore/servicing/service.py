@@ -19,7 +19,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from lendcore.errors import InvalidInput, NotFound, RuleViolation
 from lendcore.ids import loan_id as make_loan_id
@@ -443,12 +443,15 @@ def _finish(uow: UnitOfWork, state: LoanState, row: Any, delta: Totals, bd: date
     return {"loan": summary_of(written), **extra}
 
 
+_RELEASE_LINE = (credit_lines.update().where(credit_lines.c.id == bindparam("line_id"))
+                 .values(used_fen=credit_lines.c.used_fen - bindparam("freed")))
+
+
 def _release_line(conn: Connection, line_id: int | None, delta: Totals) -> None:
     """Repaid and refunded principal frees the revolving limit again."""
     freed = delta.paid_principal + delta.refunded_principal
     if line_id is not None and freed:
-        conn.execute(credit_lines.update().where(credit_lines.c.id == line_id)
-                     .values(used_fen=credit_lines.c.used_fen - freed))
+        conn.execute(_RELEASE_LINE, {"line_id": line_id, "freed": freed})
 
 
 def _post(conn: Connection, delta: Totals, loan_id: int, product_code: str, bd: date,
