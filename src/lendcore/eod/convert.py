@@ -38,10 +38,7 @@ def from_epoch(days: int) -> date | None:
 
 def next_due_of(state: LoanState) -> date | None:
     """The earliest open installment due after ``accrued_through`` (the row's next_due_date)."""
-    after = state.accrued_through
-    dues = [i.due_date for i in state.installments
-            if i.status == "open" and (after is None or i.due_date > after)]
-    return min(dues) if dues else None
+    return state.next_due_date()
 
 
 def business_date_of(state: LoanState) -> date:

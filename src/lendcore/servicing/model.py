@@ -206,7 +206,11 @@ class LoanState:
         return None
 
     def next_due_date(self) -> date | None:
-        dues = [i.due_date for i in self.installments if i.status == "open"]
+        """The earliest open installment due after the last closed day (the row's
+        next_due_date); past-due installments are followed by ``oldest_unpaid_due``."""
+        after = self.accrued_through
+        dues = [i.due_date for i in self.installments
+                if i.status == "open" and (after is None or i.due_date > after)]
         return min(dues) if dues else None
 
     @property
