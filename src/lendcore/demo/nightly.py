@@ -41,9 +41,9 @@ def nightly_for(engine: Engine, url: str) -> Nightly:
 
 
 def _close_real(nightly: Nightly, day: date) -> dict[str, Any]:
-    from lendcore.eod.run import run_through
+    from lendcore.eod.run import close_through
 
-    reports = run_through(nightly.url, day, workers=1)
+    reports = close_through(nightly.engine, nightly.url, day, workers=1)
     if len(reports) != 1:
         raise RuntimeError(f"end of day {day}: closed {len(reports)} days, expected 1")
     if reports[0].problems:
