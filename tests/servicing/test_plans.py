@@ -67,3 +67,26 @@ def test_a_plan_offered_before_the_balances_moved_is_refused_on_signing(engine: 
         sign_plan(uow, plan_id, signed_on=later, signed_by="borrower",
                   apply_restructure=apply_plan)
     assert err.value.code == "plan_out_of_date"
+
+
+def test_a_plan_is_offered_and_signed_through_the_api(engine: Engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from lendcore.api.app import create_app
+
+    loan_id, case_id, _ = _overdue_loan(engine)
+    with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        too_long = client.post(f"/collections/cases/{case_id}/plans",
+                               json={"loan_id": loan_id, "installments": 61,
+                                     "proposed_by": "C-7"})
+        assert too_long.status_code == 422 and too_long.json()["field"] == "installments"
+        offer = client.post(f"/collections/cases/{case_id}/plans",
+                            json={"loan_id": loan_id, "installments": 12, "proposed_by": "C-7"})
+        assert offer.status_code == 201, offer.text
+        assert offer.json()["special_transaction"] == "negotiated_repayment"
+        signed = client.post(f"/collections/plans/{offer.json()['plan_id']}/sign",
+                             json={"signed_by": "borrower"})
+        assert signed.status_code == 200, signed.text
+        loan = client.get(f"/loans/{loan_id}").json()
+    assert loan["dpd"] == 0 and loan["risk_class"] == "special_mention"
+    assert audit_problems(engine) == []

@@ -116,3 +116,39 @@ def sync_cmd(date: str = typer.Option(..., "--date", help="business date YYYY-MM
     typer.echo(f"opened {len(report.opened)}  updated {len(report.updated)}  "
                f"closed {len(report.closed)}  promises broken {report.promises_broken}  "
                f"plans broken {report.plans_broken}")
+
+
+@collections_app.command("plan-offer")
+def plan_offer_cmd(
+    case: int = typer.Option(..., "--case", help="collection case id"),
+    loan: int = typer.Option(..., "--loan", help="the case's loan to restructure"),
+    installments: int = typer.Option(..., help="at most 60"),
+    proposed_by: str = typer.Option(..., help="collector id"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Offer a negotiated repayment plan (协商还款) on the business date."""
+    from lendcore.collections.routes import _offer_view
+    from lendcore.servicing.runner import business_date
+
+    with UnitOfWork(_engine()) as uow:
+        plan_id, offer = service.offer_plan(uow, case, loan, installments=installments,
+                                            offered_on=business_date(uow.conn),
+                                            proposed_by=proposed_by)
+        uow.commit()
+    _print(_offer_view(plan_id, offer), as_json)
+
+
+@collections_app.command("plan-sign")
+def plan_sign_cmd(
+    plan: int = typer.Option(..., "--plan", help="the offered plan's id"),
+    signed_by: str = typer.Option("borrower", help="who signed"),
+) -> None:
+    """Sign an offered plan: the loan is restructured as offered and collection stops."""
+    from lendcore.servicing.runner import business_date
+    from lendcore.servicing.service import apply_plan
+
+    with UnitOfWork(_engine()) as uow:
+        service.sign_plan(uow, plan, signed_on=business_date(uow.conn), signed_by=signed_by,
+                          apply_restructure=apply_plan)
+        uow.commit()
+    typer.echo(json.dumps({"plan_id": plan, "status": "signed"}))

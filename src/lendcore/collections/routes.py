@@ -159,3 +159,72 @@ def list_complaints(business_date: date = Query(alias="date"),
     """Open complaints, overdue first; ``date`` is the business date."""
     with UnitOfWork(engine) as uow:
         return complaint_service.list_complaints(uow, business_date)
+
+
+class PlanOfferIn(BaseModel):
+    loan_id: int
+    installments: int = Field(description="at most 60")
+    proposed_by: str
+    method: str = "equal-installment"
+    waive_penalty: str = Field("0", description="yuan; needs approved_by and reason")
+    waive_interest: str = Field("0", description="yuan; needs approved_by and reason")
+    approved_by: str | None = None
+    reason: str | None = None
+
+
+class PlanSignIn(BaseModel):
+    signed_by: str
+
+
+def _offer_view(plan_id: int, offer: Any) -> dict[str, Any]:
+    from lendcore.money import format_yuan
+
+    return {
+        "plan_id": plan_id, "loan_id": offer.loan_id, "installments": offer.installments_count,
+        "principal": format_yuan(offer.principal_fen), "arrears": format_yuan(offer.arrears_fen),
+        "waived_penalty": format_yuan(offer.waived_penalty_fen),
+        "waived_interest": format_yuan(offer.waived_interest_fen),
+        "total": format_yuan(offer.total_fen),
+        "special_transaction": offer.special_transaction,
+        "bureau_trigger_event": offer.bureau_trigger_event,
+        "schedule": [{"number": i.number, "due_date": i.due_date.isoformat(),
+                      "principal": format_yuan(i.principal_fen),
+                      "interest": format_yuan(i.interest_fen),
+                      "arrears": format_yuan(i.arrears_fen), "total": format_yuan(i.total_fen)}
+                     for i in offer.schedule],
+    }
+
+
+@router.post("/cases/{case_id}/plans", status_code=201)
+def offer_plan(case_id: int, body: PlanOfferIn,
+               engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Offer a negotiated repayment plan (协商还款) for one of the case's loans."""
+    from lendcore.collections.plans import Waiver
+    from lendcore.schedules.model import Method
+    from lendcore.servicing.runner import business_date
+
+    waiver = Waiver(penalty_fen=parse_yuan(body.waive_penalty, "waive_penalty", allow_zero=True),
+                    interest_fen=parse_yuan(body.waive_interest, "waive_interest",
+                                            allow_zero=True),
+                    approved_by=body.approved_by, reason=body.reason)
+    with UnitOfWork(engine) as uow:
+        plan_id, offer = service.offer_plan(
+            uow, case_id, body.loan_id, installments=body.installments,
+            offered_on=business_date(uow.conn), proposed_by=body.proposed_by,
+            method=Method.parse(body.method), waiver=waiver)
+        uow.commit()
+    return _offer_view(plan_id, offer)
+
+
+@router.post("/plans/{plan_id}/sign")
+def sign_plan(plan_id: int, body: PlanSignIn,
+              engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Sign an offered plan: the loan is restructured exactly as offered, collection stops."""
+    from lendcore.servicing.runner import business_date
+    from lendcore.servicing.service import apply_plan
+
+    with UnitOfWork(engine) as uow:
+        offer = service.sign_plan(uow, plan_id, signed_on=business_date(uow.conn),
+                                  signed_by=body.signed_by, apply_restructure=apply_plan)
+        uow.commit()
+    return {"status": "signed", **_offer_view(plan_id, offer)}
