@@ -113,3 +113,19 @@ def test_the_cli_prints_a_template_that_decides_as_an_approval(
     out = runner.invoke(app, ["apply", "--file", str(path), "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["decision"] == "approve"
+
+
+def test_the_borrowers_time_zone_is_kept_for_collections_and_a_bad_one_is_refused(
+        client: TestClient, engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from lendcore.store.core_tables import customers
+    from lendcore.store.uow import UnitOfWork
+
+    bad = client.post("/applications", json=body(timezone="Mars/Olympus"))
+    assert bad.status_code == 422 and bad.json()["field"] == "timezone"
+    ok = client.post("/applications", json=body(timezone="Asia/Urumqi"))
+    assert ok.status_code == 201 and ok.json()["decision"] == "approve"
+    with UnitOfWork(engine, read_only=True) as uow:
+        zones = uow.conn.execute(select(customers.c.timezone)).scalars().all()
+    assert zones == ["Asia/Urumqi"]

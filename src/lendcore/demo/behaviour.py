@@ -121,7 +121,7 @@ def plan_loan(rng: random.Random, loan_id: int, persona: Persona, kind: str, sta
     if persona is Persona.HARDSHIP:
         life.plan_dpd = rng.randint(35, 80)
     if persona is Persona.RECOVERER:
-        life.recover_dpd = rng.randint(183, 200)
+        life.recover_dpd = rng.randint(181, 190)  # soon after the charge-off at 180
         life.recover_percent = rng.choice((30, 50, 100))
     return life
 

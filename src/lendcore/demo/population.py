@@ -27,7 +27,10 @@ from lendcore.demo.behaviour import Persona, choose_persona
 from lendcore.origination.model import Application, Consents, Ecosystem, Identity
 
 # Region codes assigned in every birth year the population has (KYC checks that).
-REGIONS = ("110101", "110102", "110105", "110108", "310101", "310104", "310105")
+REGIONS = ("110101", "110102", "110105", "110108", "310101", "310104", "310105", "650102")
+# Borrowers living in Xinjiang keep local time (UTC+6): the collections guard's quiet hours are
+# borrower-local, and the demo's Ürümqi borrowers show it.
+XINJIANG_PREFIX = "65"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 OCCUPATIONS = (("employed", 62), ("self-employed", 14), ("freelance", 10), ("student", 6),
@@ -168,4 +171,6 @@ def application_for(person: Person, on: date) -> Application:
         ecosystem=Ecosystem(person.device_user, person.consumption_months,
                             person.spend_12m_fen),
         consents=Consents(person.consented, person.consented), profile=person.profile,
+        timezone="Asia/Urumqi" if person.id_number.startswith(XINJIANG_PREFIX)
+        else "Asia/Shanghai",
     )

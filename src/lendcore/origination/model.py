@@ -57,6 +57,7 @@ class Application:
     ecosystem: Ecosystem
     consents: Consents
     profile: Mapping[str, str | int | Decimal]
+    timezone: str = "Asia/Shanghai"  # borrower-local time for collections' quiet hours
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,17 @@ class ConsentsIn(BaseModel):
     sensitive_data: bool
 
 
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{name!r} is not a time zone; use an IANA name such as "
+                           "Asia/Shanghai or Asia/Urumqi", field="timezone") from None
+    return name
+
+
 class ApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=64)
@@ -63,6 +74,8 @@ class ApplicationIn(BaseModel):
     ecosystem: EcosystemIn
     consents: ConsentsIn
     profile: dict[str, Any]
+    # The borrower's time zone (from the device); collections' quiet hours are borrower-local.
+    timezone: str = "Asia/Shanghai"
 
     _money = field_validator("amount", "monthly_income", "monthly_debt_payments",
                              mode="before")(_money_text)
@@ -96,6 +109,7 @@ class ApplicationIn(BaseModel):
                                            allow_zero=True)),
             consents=Consents(self.consents.credit_query, self.consents.sensitive_data),
             profile=parse_profile(self.profile),
+            timezone=_zone(self.timezone),
         )
 
 

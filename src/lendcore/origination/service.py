@@ -131,7 +131,7 @@ def _open_line(uow: UnitOfWork, app: Application, decision: Decision, id_hash: s
     masked = {"name_masked": kyc.mask_name(ident.name),
               "id_number_masked": kyc.mask_id_number(ident.id_number),
               "mobile_masked": kyc.mask_mobile(ident.mobile),
-              "birth_date": k.birth_date, "gender": k.gender}
+              "birth_date": k.birth_date, "gender": k.gender, "timezone": app.timezone}
     rate_ppb = rate_to_ppb(decision.daily_rate) if decision.daily_rate is not None else None
     return upsert_line(uow, customer_id, id_hash, masked, decision.limit_fen or 0, rate_ppb,
                        app.application_date)
