@@ -18,7 +18,8 @@ latency); each POST body is a distinct pre-generated applicant (Lua table). With
 asyncio/httpx open-loop generator in this process is used instead; it is itself CPU-bound at a
 few hundred requests/s on a small machine, so its figures are an upper bound. The client shares
 the machine's cores with the server.
-Set ``LENDCORE_BENCH_DATABASE_URL`` to benchmark PostgreSQL instead of SQLite.
+Set ``LENDCORE_BENCH_DATABASE_URL`` to benchmark PostgreSQL instead of SQLite, and
+``LENDCORE_BENCH_WORKERS`` for the number of server processes (default 2, one per core).
 """
 
 from __future__ import annotations
@@ -86,11 +87,17 @@ def free_port() -> int:
 
 
 def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    from lendcore.store.db import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)  # once, before the workers start (they would race to create the schema)
+    engine.dispose()
     env = {**os.environ, "LENDCORE_DATABASE_URL": db_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "lendcore.api.app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--no-access-log"], env=env)
+         "--no-access-log", "--workers", os.environ.get("LENDCORE_BENCH_WORKERS", "2")],
+        env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

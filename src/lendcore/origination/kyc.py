@@ -25,6 +25,7 @@ enumerating the ~10^10 plausible ID numbers; masks follow domain rule 10 (``张*
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -59,13 +60,23 @@ def check_id_number(raw: str, on: date) -> tuple[date | None, str | None, list[R
         return None, None, [Reason("id_number_invalid", "birth date is not a real date")]
     if birth > on:
         return None, None, [Reason("id_number_invalid", "birth date is after the application date")]
-    try:
-        ric.get_birth_place(number)
-    except (ValidationError, KeyError, ValueError):
+    if not _known_region(number[:6], birth.year):
         return None, None, [Reason("id_number_invalid",
                                    f"region code {number[:6]} is not a known region")]
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return birth, gender, []
+
+
+@functools.lru_cache(maxsize=8192)
+def _known_region(region: str, birth_year: int) -> bool:
+    """stdnum's region lookup (whether the code existed in that year) scans its data file on
+    each call; the answer depends only on the region code and year, so it is cached."""
+    probe = f"{region}{birth_year:04d}0101001"
+    try:
+        ric.get_birth_place(probe + ric.calc_check_digit(probe))
+    except (ValidationError, KeyError, ValueError):
+        return False
+    return True
 
 
 def age_on(birth: date, on: date) -> int:

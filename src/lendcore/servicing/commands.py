@@ -164,10 +164,16 @@ def loan_payoff(loan_id: int, on: str = typer.Option(..., help="YYYY-MM-DD")) ->
     _read(queries.payoff_quote, loan_id, parse_date(on, "--on"))
 
 
-def serve_cmd(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+def serve_cmd(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+              workers: int = typer.Option(1, help="server processes (one per core)")) -> None:
     """Run the REST API (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
 
+    engine().dispose()  # migrate and set the business date once, before any worker starts
+    if workers > 1:
+        uvicorn.run("lendcore.api.app:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+        return
     from lendcore.api.app import create_app
 
     uvicorn.run(create_app(engine()), host=host, port=port, log_level="info")
