@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -57,21 +58,24 @@ def sqlite_url(tmp_path: object) -> str:
     return f"sqlite:///{tmp_path}/lendcore.db"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
-    """A migrated engine on SQLite and on PostgreSQL (each test gets clean tables)."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path}/lendcore.db")
+@contextmanager
+def fresh_database(kind: str, directory: object, pg_server_url: str | None = None,
+                   prefix: str = "lc") -> Iterator[Engine]:
+    """A new migrated database, dropped afterwards: a SQLite file in ``directory``, or a
+    PostgreSQL database on the server of ``pg_server_url`` (any database URL on it)."""
+    if kind == "sqlite":
+        eng = make_engine(f"sqlite:///{directory}/{prefix}_{uuid.uuid4().hex[:8]}.db")
         upgrade(eng)
         yield eng
         eng.dispose()
         return
-    base_url = request.getfixturevalue("pg_url")
-    admin = create_engine(base_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = f"lc_{uuid.uuid4().hex[:16]}"
+    assert pg_server_url is not None
+    server = pg_server_url.rsplit("/", 1)[0]
+    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(base_url.rsplit("/", 1)[0] + f"/{name}")
+    eng = make_engine(f"{server}/{name}")
     try:
         upgrade(eng)
         yield eng
@@ -80,3 +84,11 @@ def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+    """A migrated engine on SQLite and on PostgreSQL (each test gets clean tables)."""
+    server = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    with fresh_database(request.param, tmp_path, server) as eng:
+        yield eng

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -10,13 +9,11 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from lendcore.eod.convert import installment_dicts, loan_row
-from lendcore.money import Rounding
 from lendcore.portfolio.generate import generate
-from lendcore.rates import DayCount
-from lendcore.schedules.model import InterestMode
-from lendcore.servicing.model import LoanState, LoanTerms, PrepaymentMode
-from lendcore.servicing.replay import Event, replay
-from lendcore.store.servicing_tables import installments, loan_events, loans
+from lendcore.servicing import repository
+from lendcore.servicing.model import LoanState
+from lendcore.servicing.replay import replay
+from lendcore.store.servicing_tables import installments, loans
 
 BUSINESS_DATE = date(2026, 3, 1)
 SKIP_CLOSED = {"accrued_through", "bucket", "risk_class", "next_due_date"}
@@ -30,27 +27,11 @@ def generate_book(engine: Engine, loans_count: int, seed: int = 11) -> None:
     generate(url_of(engine), loans_count, seed, BUSINESS_DATE, workers=1)
 
 
-def terms_from_row(r: Any) -> LoanTerms:
-    return LoanTerms(
-        loan_id=r.id, principal_fen=r.principal_fen, installments=r.installments_count,
-        method=r.method, start=r.start_date, annual_rate_ppb=r.annual_rate_ppb,
-        penalty_rate_ppb=r.penalty_rate_ppb, fee_rate_ppb=r.fee_rate_ppb,
-        day_count=DayCount(r.day_count), interest_mode=InterestMode(r.interest_mode),
-        rounding=Rounding(r.rounding), installment_multiple_fen=r.installment_multiple_fen,
-        grace_days=r.grace_days, charge_off_dpd=r.charge_off_dpd, ladder=r.ladder,
-        prepayment_mode=PrepaymentMode(r.prepayment_mode),
-        allocation_order=tuple(json.loads(r.allocation_order)),
-        penalty_on_interest=bool(r.penalty_on_interest))
-
-
 def reference(conn: Connection, loan_id: int, business_date: date) -> tuple[Any, LoanState]:
     """The loan's row and what replaying its events to ``business_date`` gives."""
     row = conn.execute(select(loans).where(loans.c.id == loan_id)).one()
-    events = [Event(e.kind, e.effective_date, e.amount_fen, seq=e.id,
-                    detail=json.loads(e.detail_json))
-              for e in conn.execute(select(loan_events).where(loan_events.c.loan_id == loan_id)
-                                    .order_by(loan_events.c.id))]
-    return row, replay(terms_from_row(row), events, business_date)
+    events = repository.events(conn, loan_id)
+    return row, replay(repository.terms_from_row(row), events, business_date)
 
 
 def assert_row_is_reference(conn: Connection, loan_id: int, business_date: date) -> None:

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,6 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from lendcore.eod.run import run_through
-from lendcore.store.db import make_engine, upgrade
 from tests.eod.conftest import BUSINESS_DATE, generate_book, url_of
 
 THROUGH = BUSINESS_DATE + timedelta(days=6)
@@ -88,26 +86,11 @@ def _kill_mid_run(url: str, workers: int, after_done: int) -> None:
 @pytest.fixture()
 def twin(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
     """A second, identical database of the same kind."""
-    if engine.dialect.name == "sqlite":
-        other = make_engine(f"sqlite:///{tmp_path}/twin.db")
-        upgrade(other)
+    from tests.conftest import fresh_database
+
+    kind = "sqlite" if engine.dialect.name == "sqlite" else "postgres"
+    with fresh_database(kind, tmp_path, url_of(engine), prefix="lc_twin") as other:
         yield other
-        other.dispose()
-        return
-    admin_url = url_of(engine).rsplit("/", 1)[0] + "/postgres"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"lc_twin_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    other = make_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        upgrade(other)
-        yield other
-    finally:
-        other.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.slow
