@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -34,21 +35,43 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_FIND_KEY = select(idempotency_keys).where(and_(
-    idempotency_keys.c.key == bindparam("key"), idempotency_keys.c.command == bindparam("cmd")))
-_STORE_KEY = idempotency_keys.insert()
 _BUSINESS_DATE = select(system_state.c.value).where(system_state.c.key == "business_date")
+_KEY_MATCH = and_(idempotency_keys.c.key == bindparam("key"),
+                  idempotency_keys.c.command == bindparam("cmd"))
+# The key's earlier result (if any) and the business date, in one round trip.
+_FIND_KEY = select(
+    _BUSINESS_DATE.scalar_subquery().label("business_date"),
+    select(idempotency_keys.c.request_hash).where(_KEY_MATCH)
+    .scalar_subquery().label("request_hash"),
+    select(idempotency_keys.c.response_json).where(_KEY_MATCH)
+    .scalar_subquery().label("response_json"),
+)
+_STORE_KEY = idempotency_keys.insert()
+_CACHED_DATE = "lendcore.business_date"
 
 
 def _stored(conn: Connection, command: str, key: str, digest: str) -> Result | None:
-    row = conn.execute(_FIND_KEY, {"key": key, "cmd": command}).first()
-    if row is None:
+    row = conn.execute(_FIND_KEY, {"key": key, "cmd": command}).one()
+    if row.business_date is not None:  # the command's business date, read once
+        conn.info[_CACHED_DATE] = date.fromisoformat(row.business_date)
+    if row.request_hash is None:
         return None
     if row.request_hash != digest:
         raise Conflict(f"idempotency key {key!r} was already used for a different {command} "
                        "request", field="Idempotency-Key", code="idempotency_conflict")
     result: Result = json.loads(row.response_json)
     return result
+
+
+@contextmanager
+def _date_cache_cleared(conn: Connection) -> Iterator[None]:
+    """The business date read with the key lives for one command only: the connection goes
+    back to the pool afterwards, and the next user must read the date afresh."""
+    conn.info.pop(_CACHED_DATE, None)
+    try:
+        yield
+    finally:
+        conn.info.pop(_CACHED_DATE, None)
 
 
 def run_command(engine: Engine, command: str, key: str | None, payload: dict[str, Any],
@@ -58,7 +81,7 @@ def run_command(engine: Engine, command: str, key: str | None, payload: dict[str
     digest = payload_hash(payload)
     for attempt in range(MAX_ATTEMPTS):
         try:
-            with UnitOfWork(engine) as uow:
+            with UnitOfWork(engine) as uow, _date_cache_cleared(uow.conn):
                 if key is not None:
                     previous = _stored(uow.conn, command, key, digest)
                     if previous is not None:
@@ -91,6 +114,10 @@ BUSINESS_DATE_KEY = "business_date"
 
 
 def business_date(conn: Connection) -> date:
+    """The open business date; inside a keyed command, the one read with its key."""
+    cached = conn.info.get(_CACHED_DATE)
+    if isinstance(cached, date):
+        return cached
     row = conn.execute(_BUSINESS_DATE).first()
     if row is None:
         raise InvalidInput("the business date is not set; run `lendcore business-date set "

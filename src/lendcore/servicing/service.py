@@ -459,7 +459,9 @@ def _post(conn: Connection, delta: Totals, loan_id: int, product_code: str, bd: 
     entries = entries_for(delta, loan_id=loan_id, product_code=product_code,
                           effective_date=bd, checkout=checkout, source_key=source_key)
     if entries:
-        post_many(conn, entries)
+        # Source keys derive from the command's idempotency key (checked new by the runner) or
+        # the loan's event count: always fresh, so the ledger skips its duplicate look-up.
+        post_many(conn, entries, fresh=True)
 
 
 def _seq(conn: Connection, loan_id: int) -> str:
