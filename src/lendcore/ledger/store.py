@@ -186,7 +186,8 @@ def post(conn: Connection, entry: Entry) -> int:
     return entry_id
 
 
-def post_many(conn: Connection, entries: Iterable[Entry], *, fresh: bool = False) -> list[int]:
+def post_many(conn: Connection, entries: Iterable[Entry], *,
+              keys_are_new: bool = False) -> list[int]:
     """Post a batch (the nightly run's per-product aggregates); ids in the batch's order.
 
     Every entry is validated before anything is written (all faults listed). Keys already
@@ -194,9 +195,9 @@ def post_many(conn: Connection, entries: Iterable[Entry], *, fresh: bool = False
     New entries go in with one multi-row INSERT and one executemany for their postings;
     reversals, rare in a batch, are posted one by one after them.
 
-    ``fresh=True``: the caller guarantees the source keys are new (a command whose idempotency
-    key was just checked), so the look-up is skipped; a duplicate still fails on the unique
-    constraint rather than being posted twice.
+    ``keys_are_new=True``: the caller guarantees the source keys are new (a command whose
+    idempotency key was just checked), so the look-up is skipped; a duplicate still fails on the
+    unique constraint rather than being posted twice.
     """
     batch = list(entries)
     problems = [f"entry {i}: {p}" for i, e in enumerate(batch) for p in entry_problems(e)]
@@ -214,7 +215,7 @@ def post_many(conn: Connection, entries: Iterable[Entry], *, fresh: bool = False
                 raise Conflict(f"source key {e.source_key!r} appears twice in the batch with "
                                "different payloads", field="source_key")
             duplicate_of[i] = j
-    existing = {} if fresh else _by_source_keys(conn, list(first))
+    existing = {} if keys_are_new else _by_source_keys(conn, list(first))
     for key, i in first.items():
         if key in existing:
             ids[i] = _same_or_conflict(batch[i], existing[key])

@@ -461,7 +461,7 @@ def _post(conn: Connection, delta: Totals, loan_id: int, product_code: str, bd: 
     if entries:
         # Source keys derive from the command's idempotency key (checked new by the runner) or
         # the loan's event count: always fresh, so the ledger skips its duplicate look-up.
-        post_many(conn, entries, fresh=True)
+        post_many(conn, entries, keys_are_new=True)
 
 
 def _seq(conn: Connection, loan_id: int) -> str:
