@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from lendcore.api.deps import get_engine
+from lendcore.api.deps import IdField, IdPath, get_engine
 from lendcore.collections import complaint_service, queries, service
 from lendcore.collections.cases import Role
 from lendcore.collections.guard import Outcome
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/collections", tags=["collections"])
 
 
 class ContactIn(BaseModel):
-    case_id: int
+    case_id: IdField
     channel: str = Field(description="call | sms | app | visit")
     to: str = Field("borrower", description="borrower | contact (emergency contact)")
     at: str = Field(description="ISO time with offset, e.g. 2026-03-01T21:30+08:00")
@@ -53,7 +53,7 @@ class AssignIn(BaseModel):
 
 
 class ComplaintIn(BaseModel):
-    customer_id: int
+    customer_id: IdField
     channel: str
     received_on: date
     summary: str
@@ -78,7 +78,7 @@ def list_cases(bucket: str | None = None, status: str = "open", role: str = "col
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, role: str = "collector",
+def get_case(case_id: IdPath, role: str = "collector",
              engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     with UnitOfWork(engine) as uow:
         return queries.case_detail(uow, case_id, _role(role))
@@ -115,7 +115,7 @@ def record_contact(body: ContactRecordIn,
 
 
 @router.post("/cases/{case_id}/outsourcing-notice")
-def outsourcing_notice(case_id: int, body: NoticeIn,
+def outsourcing_notice(case_id: IdPath, body: NoticeIn,
                        engine: Engine = Depends(get_engine)) -> dict[str, int]:
     with UnitOfWork(engine) as uow:
         notice_id = service.record_outsourcing_notice(uow, case_id, channel=body.channel,
@@ -126,7 +126,7 @@ def outsourcing_notice(case_id: int, body: NoticeIn,
 
 
 @router.post("/cases/{case_id}/assign")
-def assign(case_id: int, body: AssignIn, engine: Engine = Depends(get_engine)) -> dict[str, str]:
+def assign(case_id: IdPath, body: AssignIn, engine: Engine = Depends(get_engine)) -> dict[str, str]:
     with UnitOfWork(engine) as uow:
         service.assign_agency(uow, case_id, body.agency_code, body.business_date)
         uow.commit()
@@ -144,7 +144,7 @@ def open_complaint(body: ComplaintIn, engine: Engine = Depends(get_engine)) -> d
 
 
 @router.post("/complaints/{complaint_id}/extend")
-def extend_complaint(complaint_id: int, body: ExtensionIn,
+def extend_complaint(complaint_id: IdPath, body: ExtensionIn,
                      engine: Engine = Depends(get_engine)) -> dict[str, str]:
     with UnitOfWork(engine) as uow:
         deadline = complaint_service.extend_complaint(
@@ -162,7 +162,7 @@ def list_complaints(business_date: date = Query(alias="date"),
 
 
 class PlanOfferIn(BaseModel):
-    loan_id: int
+    loan_id: IdField
     installments: int = Field(description="at most 60")
     proposed_by: str
     method: str = "equal-installment"
@@ -196,7 +196,7 @@ def _offer_view(plan_id: int, offer: Any) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/plans", status_code=201)
-def offer_plan(case_id: int, body: PlanOfferIn,
+def offer_plan(case_id: IdPath, body: PlanOfferIn,
                engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     """Offer a negotiated repayment plan (协商还款) for one of the case's loans."""
     from lendcore.collections.plans import Waiver
@@ -217,7 +217,7 @@ def offer_plan(case_id: int, body: PlanOfferIn,
 
 
 @router.post("/plans/{plan_id}/sign")
-def sign_plan(plan_id: int, body: PlanSignIn,
+def sign_plan(plan_id: IdPath, body: PlanSignIn,
               engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     """Sign an offered plan: the loan is restructured exactly as offered, collection stops."""
     from lendcore.servicing.runner import business_date

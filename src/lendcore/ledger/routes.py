@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy import Engine
 
-from lendcore.api.deps import get_engine
+from lendcore.api.deps import IdPath, get_engine
 from lendcore.ledger import reports
 from lendcore.store.uow import UnitOfWork
 
@@ -29,7 +29,7 @@ def get_audit(engine: Engine = Depends(get_engine)) -> dict[str, Any]:
 
 
 @router.get("/loans/{loan_id}/ledger")
-def get_loan_ledger(loan_id: int, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def get_loan_ledger(loan_id: IdPath, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     """The entries posted with this loan id, and their per-account totals."""
     with UnitOfWork(engine) as uow:
         return reports.loan_ledger_report(uow.conn, loan_id)

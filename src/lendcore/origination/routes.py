@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from lendcore.api.deps import get_engine
+from lendcore.api.deps import IdPath, get_engine
 from lendcore.calendar import parse_date
 from lendcore.origination import service
 from lendcore.origination.schemas import ApplicationIn
@@ -61,13 +61,13 @@ def post_application(body: ApplicationIn, engine: Engine = Depends(get_engine)) 
 
 
 @router.get("/decisions/{decision_id}")
-def get_decision(decision_id: int, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def get_decision(decision_id: IdPath, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     with UnitOfWork(engine) as uow:
         return service.explain(uow, decision_id)
 
 
 @router.post("/decisions/{decision_id}/review-request", status_code=201)
-def post_review_request(decision_id: int, body: ReviewRequestIn,
+def post_review_request(decision_id: IdPath, body: ReviewRequestIn,
                         engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     on = parse_date(body.requested_on, "requested_on")
     with UnitOfWork(engine) as uow:
@@ -83,7 +83,7 @@ def get_reviews(engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
 
 
 @router.post("/reviews/{review_id}/outcome")
-def post_review_outcome(review_id: int, body: ReviewOutcomeIn,
+def post_review_outcome(review_id: IdPath, body: ReviewOutcomeIn,
                         engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     on = parse_date(body.decided_on, "decided_on")
     with UnitOfWork(engine) as uow:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from sqlalchemy import Engine
 
-from lendcore.api.deps import get_engine
+from lendcore.api.deps import IdField, IdPath, get_engine
 from lendcore.errors import InvalidInput
 from lendcore.money import parse_yuan
 from lendcore.servicing import queries, service
@@ -37,7 +37,7 @@ class CustomerIn(_Body):
 
 
 class LineIn(_Body):
-    customer_id: int
+    customer_id: IdField
     product: StrictStr
     limit: StrictStr = Field(description="yuan, e.g. \"20000\"")
 
@@ -60,7 +60,7 @@ class OrderIn(_Body):
 
 
 class CheckoutIn(_Body):
-    customer_id: int
+    customer_id: IdField
     order: OrderIn
     installments: int
     method: StrictStr = "flat-fee"
@@ -101,12 +101,12 @@ def open_line(body: LineIn, engine: EngineDep) -> dict[str, Any]:
 
 
 @router.get("/credit-lines/{line_id}")
-def get_line(line_id: int, engine: EngineDep) -> dict[str, Any]:
+def get_line(line_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return _read(engine, service.line_view, line_id)
 
 
 @router.post("/credit-lines/{line_id}/draws", status_code=201)
-def draw(line_id: int, body: DrawIn, engine: EngineDep, key: KeyHeader = None) -> dict[str, Any]:
+def draw(line_id: IdPath, body: DrawIn, engine: EngineDep, key: KeyHeader = None) -> dict[str, Any]:
     req = service.DrawRequest(line_id, parse_yuan(body.amount), body.installments, body.method,
                               body.purpose, body.payee, body.payee_kind, body.prepayment_mode)
     return run_command(engine, "draw", _key(key), {"line_id": line_id, **body.model_dump()},
@@ -124,27 +124,27 @@ def checkout(body: CheckoutIn, engine: EngineDep, key: KeyHeader = None) -> dict
 
 
 @router.get("/loans/{loan_id}")
-def get_loan(loan_id: int, engine: EngineDep) -> dict[str, Any]:
+def get_loan(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return _read(engine, queries.loan_summary, loan_id)
 
 
 @router.get("/loans/{loan_id}/schedule")
-def get_schedule(loan_id: int, engine: EngineDep) -> dict[str, Any]:
+def get_schedule(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return _read(engine, queries.schedule, loan_id)
 
 
 @router.get("/loans/{loan_id}/statement")
-def get_statement(loan_id: int, engine: EngineDep) -> dict[str, Any]:
+def get_statement(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return _read(engine, queries.statement, loan_id)
 
 
 @router.get("/loans/{loan_id}/payoff")
-def get_payoff(loan_id: int, on: date, engine: EngineDep) -> dict[str, Any]:
+def get_payoff(loan_id: IdPath, on: date, engine: EngineDep) -> dict[str, Any]:
     return _read(engine, queries.payoff_quote, loan_id, on)
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)
-def repay(loan_id: int, body: AmountIn, engine: EngineDep,
+def repay(loan_id: IdPath, body: AmountIn, engine: EngineDep,
           key: KeyHeader = None) -> dict[str, Any]:
     amount = parse_yuan(body.amount)
     k = _key(key)
@@ -153,7 +153,7 @@ def repay(loan_id: int, body: AmountIn, engine: EngineDep,
 
 
 @router.post("/loans/{loan_id}/refunds", status_code=201)
-def refund(loan_id: int, body: AmountIn, engine: EngineDep,
+def refund(loan_id: IdPath, body: AmountIn, engine: EngineDep,
            key: KeyHeader = None) -> dict[str, Any]:
     amount = parse_yuan(body.amount)
     k = _key(key)
@@ -162,7 +162,7 @@ def refund(loan_id: int, body: AmountIn, engine: EngineDep,
 
 
 @router.post("/loans/{loan_id}/overpayment-refunds", status_code=201)
-def refund_overpayment(loan_id: int, body: AmountIn, engine: EngineDep,
+def refund_overpayment(loan_id: IdPath, body: AmountIn, engine: EngineDep,
                        key: KeyHeader = None) -> dict[str, Any]:
     amount = parse_yuan(body.amount)
     k = _key(key)

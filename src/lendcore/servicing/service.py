@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from lendcore.errors import InvalidInput, NotFound, RuleViolation
+from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from lendcore.ids import loan_id as make_loan_id
 from lendcore.ledger.accounts import Account
 from lendcore.ledger.journal import Entry, Reason, credit, debit
@@ -63,6 +63,10 @@ _COMPARED = ("principal_outstanding_fen", "interest_receivable_fen", "penalty_re
 def create_customer(uow: UnitOfWork, *, name_masked: str = "", timezone: str = "Asia/Shanghai",
                     external_ref: str | None = None) -> dict[str, Any]:
     bd = business_date(uow.conn)
+    if external_ref is not None and uow.conn.execute(
+            select(customers.c.id).where(customers.c.external_ref == external_ref)).first():
+        raise Conflict(f"a customer with external_ref {external_ref!r} already exists",
+                       field="external_ref", code="duplicate_external_ref")
     result = uow.conn.execute(customers.insert().values(
         name_masked=name_masked, timezone=timezone, external_ref=external_ref, created_on=bd))
     return {"customer_id": _new_id(result)}
