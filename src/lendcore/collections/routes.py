@@ -228,3 +228,85 @@ def sign_plan(plan_id: IdPath, body: PlanSignIn,
                                   signed_by=body.signed_by, apply_restructure=apply_plan)
         uow.commit()
     return {"status": "signed", **_offer_view(plan_id, offer)}
+
+
+class ReachabilityIn(BaseModel):
+    unreachable: bool
+    by: str = Field(min_length=1, description="who established it (collector id)")
+
+
+class AgencyIn(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=255)
+    last_reviewed_on: date
+
+
+class AgencyReviewIn(BaseModel):
+    reviewed_on: date
+
+
+class ResolutionIn(BaseModel):
+    resolved_on: date
+    resolution: str = Field(min_length=1)
+
+
+@router.post("/cases/{case_id}/reachability")
+def set_reachability(case_id: IdPath, body: ReachabilityIn,
+                     engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Mark the borrower unreachable (emergency contacts may then be asked to pass on a
+    request to get in touch, never told about the debt) or reachable again."""
+    from lendcore.servicing.runner import business_date
+
+    with UnitOfWork(engine) as uow:
+        service.mark_unreachable(uow, case_id, body.unreachable, business_date(uow.conn),
+                                 body.by)
+        uow.commit()
+    return {"case_id": case_id, "unreachable": body.unreachable}
+
+
+@router.post("/agencies", status_code=201)
+def add_agency(body: AgencyIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Add an outsourced collection agency with the date of its last (yearly) review."""
+    from sqlalchemy import select
+
+    from lendcore.errors import Conflict
+    from lendcore.store.collections_tables import collection_agencies
+
+    with UnitOfWork(engine) as uow:
+        if uow.conn.execute(select(collection_agencies.c.id).where(
+                collection_agencies.c.code == body.code.strip())).first():
+            raise Conflict(f"agency {body.code!r} already exists", field="code",
+                           code="duplicate_agency")
+        agency_id = service.add_agency(uow, body.code, body.name, body.last_reviewed_on)
+        uow.commit()
+    return {"agency_id": agency_id, "code": body.code.strip()}
+
+
+@router.post("/agencies/{code}/review")
+def review_agency(code: str, body: AgencyReviewIn,
+                  engine: Engine = Depends(get_engine)) -> dict[str, str]:
+    """Record an agency's yearly review: only a reviewed agency receives new cases."""
+    with UnitOfWork(engine) as uow:
+        service.review_agency(uow, code, body.reviewed_on)
+        uow.commit()
+    return {"code": code, "last_reviewed_on": body.reviewed_on.isoformat()}
+
+
+@router.post("/complaints/{complaint_id}/complex")
+def mark_complaint_complex(complaint_id: IdPath,
+                           engine: Engine = Depends(get_engine)) -> dict[str, str]:
+    """A complex complaint is decided within 30 days instead of 15."""
+    with UnitOfWork(engine) as uow:
+        deadline = complaint_service.mark_complex(uow, complaint_id)
+        uow.commit()
+    return {"deadline": deadline.isoformat()}
+
+
+@router.post("/complaints/{complaint_id}/resolve")
+def resolve_complaint(complaint_id: IdPath, body: ResolutionIn,
+                      engine: Engine = Depends(get_engine)) -> dict[str, str]:
+    with UnitOfWork(engine) as uow:
+        complaint_service.resolve_complaint(uow, complaint_id, resolved_on=body.resolved_on,
+                                            resolution=body.resolution)
+        uow.commit()
+    return {"status": "resolved"}

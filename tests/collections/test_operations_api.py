@@ -1,0 +1,62 @@
+"""Operating collections through the API: reachability, agencies, complaint handling."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from lendcore.api.app import create_app
+from lendcore.store.core_tables import customers
+from lendcore.store.uow import UnitOfWork
+from tests.servicing.test_plans import _overdue_loan
+
+
+def _reasons(client: TestClient, case_id: int) -> list[str]:
+    r = client.post("/collections/contacts/check", json={
+        "case_id": case_id, "channel": "call", "to": "contact", "at": "2026-03-21T10:00+08:00",
+        "number": "13800000000", "collector_id": "C-1", "recorded": True})
+    assert r.status_code == 200, r.text
+    return [x["code"] for x in r.json()["reasons"]]
+
+
+def test_an_emergency_contact_may_be_called_only_once_the_borrower_is_marked_unreachable(
+        engine: Engine) -> None:
+    _, case_id, _ = _overdue_loan(engine)
+    with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        assert "third_party_not_allowed" in _reasons(client, case_id)
+        r = client.post(f"/collections/cases/{case_id}/reachability",
+                        json={"unreachable": True, "by": "C-1"})
+        assert r.status_code == 200, r.text
+        assert "third_party_not_allowed" not in _reasons(client, case_id)
+
+
+def test_agencies_are_added_once_and_reviewed_by_code(engine: Engine) -> None:
+    with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        body = {"code": "AG-1", "name": "East Recoveries", "last_reviewed_on": "2025-12-01"}
+        assert client.post("/collections/agencies", json=body).status_code == 201
+        again = client.post("/collections/agencies", json=body)
+        assert again.status_code == 409 and again.json()["field"] == "code"
+        ok = client.post("/collections/agencies/AG-1/review", json={"reviewed_on": "2026-03-01"})
+        assert ok.status_code == 200
+        missing = client.post("/collections/agencies/NOPE/review",
+                              json={"reviewed_on": "2026-03-01"})
+        assert missing.status_code == 404
+
+
+def test_a_complaint_marked_complex_gets_30_days_and_can_be_resolved(engine: Engine) -> None:
+    _overdue_loan(engine, days=40)
+    with UnitOfWork(engine, read_only=True) as uow:
+        customer_id = uow.conn.execute(select(customers.c.id)).scalar_one()
+    with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        opened = client.post("/collections/complaints", json={
+            "customer_id": customer_id, "channel": "call", "received_on": "2026-02-01",
+            "summary": "disputes a penalty"})
+        assert opened.status_code == 200, opened.text
+        complaint_id = opened.json()["complaint_id"]
+        complex_ = client.post(f"/collections/complaints/{complaint_id}/complex")
+        assert complex_.json()["deadline"] == date(2026, 3, 3).isoformat()
+        done = client.post(f"/collections/complaints/{complaint_id}/resolve",
+                           json={"resolved_on": "2026-02-20", "resolution": "penalty explained"})
+        assert done.status_code == 200
