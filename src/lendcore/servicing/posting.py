@@ -1,0 +1,29 @@
+"""Shared by the servicing commands: posting a loan's change to the ledger, and its view."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from lendcore.ledger.store import post_many
+from lendcore.servicing.ledger_bridge import entries_for
+from lendcore.servicing.model import Totals
+
+
+def post_delta(conn: Connection, delta: Totals, loan_id: int, product_code: str, bd: date,
+               checkout: bool, source_key: str) -> None:
+    """Post the change ``delta`` in a loan's cumulative totals (see ``ledger_bridge``)."""
+    entries = entries_for(delta, loan_id=loan_id, product_code=product_code,
+                          effective_date=bd, checkout=checkout, source_key=source_key)
+    if entries:
+        # Source keys derive from the command's idempotency key (checked new by the runner) or
+        # the loan's event count: always fresh, so the ledger skips its duplicate look-up.
+        post_many(conn, entries, keys_are_new=True)
+
+
+def loan_view(conn: Connection, loan_id: int) -> dict[str, Any]:
+    from lendcore.servicing.queries import loan_summary
+
+    return loan_summary(conn, loan_id)
