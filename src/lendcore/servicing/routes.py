@@ -7,6 +7,7 @@ same key with another payload is 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -143,31 +144,37 @@ def get_payoff(loan_id: IdPath, on: date, engine: EngineDep) -> dict[str, Any]:
     return _read(engine, queries.payoff_quote, loan_id, on)
 
 
+LoanCommand = Callable[[UnitOfWork, int, int, str], dict[str, Any]]
+
+
+def _money_command(engine: Engine, command: str, loan_id: int, body: AmountIn, key: str | None,
+                   fn: LoanCommand) -> dict[str, Any]:
+    """A money-moving command on one loan: amount in yuan, idempotency key required."""
+    amount = parse_yuan(body.amount)
+    k = _key(key)
+    return run_command(engine, command, k, {"loan_id": loan_id, **body.model_dump()},
+                       lambda uow: fn(uow, loan_id, amount, k))
+
+
 @router.post("/loans/{loan_id}/repayments", status_code=201)
 def repay(loan_id: IdPath, body: AmountIn, engine: EngineDep,
           key: KeyHeader = None) -> dict[str, Any]:
-    amount = parse_yuan(body.amount)
-    k = _key(key)
-    return run_command(engine, "repay", k, {"loan_id": loan_id, **body.model_dump()},
-                       lambda uow: service.repay(uow, loan_id, amount, body.effective_date, k))
+    return _money_command(engine, "repay", loan_id, body, key,
+                          lambda uow, lid, fen, k: service.repay(uow, lid, fen,
+                                                                 body.effective_date, k))
 
 
 @router.post("/loans/{loan_id}/refunds", status_code=201)
 def refund(loan_id: IdPath, body: AmountIn, engine: EngineDep,
            key: KeyHeader = None) -> dict[str, Any]:
-    amount = parse_yuan(body.amount)
-    k = _key(key)
-    return run_command(engine, "refund", k, {"loan_id": loan_id, **body.model_dump()},
-                       lambda uow: service.refund_goods(uow, loan_id, amount, k))
+    return _money_command(engine, "refund", loan_id, body, key, service.refund_goods)
 
 
 @router.post("/loans/{loan_id}/overpayment-refunds", status_code=201)
 def refund_overpayment(loan_id: IdPath, body: AmountIn, engine: EngineDep,
                        key: KeyHeader = None) -> dict[str, Any]:
-    amount = parse_yuan(body.amount)
-    k = _key(key)
-    return run_command(engine, "overpayment_refund", k, {"loan_id": loan_id, **body.model_dump()},
-                       lambda uow: service.refund_overpayment(uow, loan_id, amount, k))
+    return _money_command(engine, "overpayment_refund", loan_id, body, key,
+                          service.refund_overpayment)
 
 
 @router.get("/business-date")
