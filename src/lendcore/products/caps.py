@@ -20,7 +20,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
 from itertools import pairwise
@@ -77,7 +77,7 @@ class CapsTable:
 
 def percent(rate: Decimal) -> str:
     """0.2412 -> "24.12%", 0.24 -> "24%" (for messages)."""
-    text = f"{(rate * 100).quantize(Decimal('0.0001')).normalize():f}"
+    text = f"{(rate * 100).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP).normalize():f}"
     return f"{text}%"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -43,6 +43,9 @@ from lendcore.store.core_tables import credit_lines, customers
 from lendcore.store.uow import UnitOfWork
 
 PAYEE_KINDS = ("ecosystem", "partner_merchant")
+# Rates are stored in parts per billion. The penalty rate is rounded *down* to it, so a rate
+# capped at 24% can never round above the cap.
+_PPB = Decimal("1e-9")
 
 
 # -- customers and lines ---------------------------------------------------------------------
@@ -285,7 +288,7 @@ def _loan_terms(product: Product, customer_id: int, amount_fen: int, installment
     penalty = min(product.penalty_multiplier * apr, caps.hard_cap)
     terms = LoanTerms(**common, principal_fen=amount_fen, method=method_value,
                       annual_rate_ppb=annual_ppb, fee_rate_ppb=fee_ppb,
-                      penalty_rate_ppb=rate_to_ppb(penalty.quantize(Decimal("1e-9"))))
+                      penalty_rate_ppb=rate_to_ppb(penalty.quantize(_PPB, rounding=ROUND_DOWN)))
     return terms, apr
 
 
