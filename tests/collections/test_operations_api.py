@@ -60,3 +60,19 @@ def test_a_complaint_marked_complex_gets_30_days_and_can_be_resolved(engine: Eng
         done = client.post(f"/collections/complaints/{complaint_id}/resolve",
                            json={"resolved_on": "2026-02-20", "resolution": "penalty explained"})
         assert done.status_code == 200
+
+
+def test_the_cli_adds_an_agency_once_and_refuses_a_duplicate_in_one_line(
+        tmp_path: object, monkeypatch: object) -> None:
+    import subprocess
+    import sys
+
+    env = {"LENDCORE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "lendcore.cli", "collections", "agency-add", "--code", "AG-9",
+           "--name", "West", "--reviewed-on", "2026-01-10"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2
+    assert again.stderr.strip() == "error: code: agency 'AG-9' already exists"
+    assert "Traceback" not in again.stderr

@@ -152,3 +152,62 @@ def plan_sign_cmd(
                           apply_restructure=apply_plan)
         uow.commit()
     typer.echo(json.dumps({"plan_id": plan, "status": "signed"}))
+
+
+@collections_app.command("reachability")
+def reachability_cmd(
+    case: int = typer.Option(..., "--case", help="collection case id"),
+    unreachable: bool = typer.Option(..., "--unreachable/--reachable",
+                                     help="emergency contacts only while unreachable"),
+    by: str = typer.Option(..., help="collector id"),
+) -> None:
+    """Mark a borrower unreachable (or reachable again) on the business date."""
+    from lendcore.servicing.runner import business_date
+
+    with UnitOfWork(_engine()) as uow:
+        service.mark_unreachable(uow, case, unreachable, business_date(uow.conn), by)
+        uow.commit()
+    typer.echo(json.dumps({"case_id": case, "unreachable": unreachable}))
+
+
+@collections_app.command("agency-add")
+def agency_add_cmd(code: str = typer.Option(...), name: str = typer.Option(...),
+                   reviewed_on: str = typer.Option(..., help="last yearly review YYYY-MM-DD")
+                   ) -> None:
+    """Add an outsourced collection agency."""
+    with UnitOfWork(_engine()) as uow:
+        agency_id = service.add_agency(uow, code, name, parse_date(reviewed_on, "--reviewed-on"))
+        uow.commit()
+    typer.echo(json.dumps({"agency_id": agency_id, "code": code}))
+
+
+@collections_app.command("agency-review")
+def agency_review_cmd(code: str = typer.Option(...),
+                      reviewed_on: str = typer.Option(..., help="YYYY-MM-DD")) -> None:
+    """Record an agency's yearly review (only reviewed agencies get new cases)."""
+    with UnitOfWork(_engine()) as uow:
+        service.review_agency(uow, code, parse_date(reviewed_on, "--reviewed-on"))
+        uow.commit()
+    typer.echo(json.dumps({"code": code, "last_reviewed_on": reviewed_on}))
+
+
+@collections_app.command("complaint-complex")
+def complaint_complex_cmd(complaint: int = typer.Option(..., "--complaint")) -> None:
+    """Mark a complaint complex: decided within 30 days instead of 15."""
+    with UnitOfWork(_engine()) as uow:
+        deadline = complaint_service.mark_complex(uow, complaint)
+        uow.commit()
+    typer.echo(json.dumps({"complaint_id": complaint, "deadline": deadline.isoformat()}))
+
+
+@collections_app.command("complaint-resolve")
+def complaint_resolve_cmd(complaint: int = typer.Option(..., "--complaint"),
+                          resolved_on: str = typer.Option(..., help="YYYY-MM-DD"),
+                          resolution: str = typer.Option(..., help="how it was decided")) -> None:
+    """Record how a complaint was decided."""
+    with UnitOfWork(_engine()) as uow:
+        complaint_service.resolve_complaint(uow, complaint,
+                                            resolved_on=parse_date(resolved_on, "--resolved-on"),
+                                            resolution=resolution)
+        uow.commit()
+    typer.echo(json.dumps({"complaint_id": complaint, "status": "resolved"}))

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from lendcore.collections import store
 from lendcore.collections.config import AssigneeKind, Channel, CollectionsConfig, default_config
 from lendcore.collections.strategy import (
     agency_accepts_new_cases,
 )
-from lendcore.errors import InvalidInput, RuleViolation
+from lendcore.errors import Conflict, InvalidInput, RuleViolation
 from lendcore.store.collections_tables import (
     collection_agencies,
     collection_cases,
@@ -53,6 +53,10 @@ def record_outsourcing_notice(uow: UnitOfWork, case_id: int, *, channel: str, se
 def add_agency(uow: UnitOfWork, code: str, name: str, last_reviewed_on: date) -> int:
     if not code.strip() or not name.strip():
         raise InvalidInput("an agency needs a code and a name", field="code")
+    if uow.conn.execute(select(collection_agencies.c.id)
+                        .where(collection_agencies.c.code == code.strip())).first():
+        raise Conflict(f"agency {code.strip()!r} already exists", field="code",
+                       code="duplicate_agency")
     return store.insert_id(uow.conn, insert(collection_agencies).values(
         code=code.strip(), name=name.strip(), last_reviewed_on=last_reviewed_on)
     )

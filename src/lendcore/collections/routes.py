@@ -267,16 +267,7 @@ def set_reachability(case_id: IdPath, body: ReachabilityIn,
 @router.post("/agencies", status_code=201)
 def add_agency(body: AgencyIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     """Add an outsourced collection agency with the date of its last (yearly) review."""
-    from sqlalchemy import select
-
-    from lendcore.errors import Conflict
-    from lendcore.store.collections_tables import collection_agencies
-
     with UnitOfWork(engine) as uow:
-        if uow.conn.execute(select(collection_agencies.c.id).where(
-                collection_agencies.c.code == body.code.strip())).first():
-            raise Conflict(f"agency {body.code!r} already exists", field="code",
-                           code="duplicate_agency")
         agency_id = service.add_agency(uow, body.code, body.name, body.last_reviewed_on)
         uow.commit()
     return {"agency_id": agency_id, "code": body.code.strip()}
