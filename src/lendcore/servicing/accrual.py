@@ -30,7 +30,6 @@ from datetime import date, timedelta
 
 from lendcore.calendar import add_months
 from lendcore.delinquency.ladder import bucket_of, class_of
-from lendcore.money import Rounding
 from lendcore.rates import ppb_to_rate
 from lendcore.schedules import ScheduleTerms, build_schedule
 from lendcore.servicing.model import (
@@ -225,7 +224,3 @@ def bucket(state: LoanState) -> str:
 
 def risk_class(state: LoanState, on: date) -> str:
     return class_of(state.dpd, state.terms.ladder, floor_until=state.class_floor_until, on=on)
-
-
-def rounding_of(state: LoanState) -> Rounding:
-    return state.terms.rounding

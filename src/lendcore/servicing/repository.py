@@ -131,7 +131,7 @@ def load(conn: Connection, loan_id: int, *, for_update: bool = False) -> tuple[L
 def insert(conn: Connection, state: LoanState, extra: dict[str, Any], business_date: date) -> None:
     values = terms_columns(state.terms) | state_columns(state, business_date) | extra
     conn.execute(loans.insert().values(**values))
-    _write_installments(conn, state, replace_all=False)
+    _write_installments(conn, state)
 
 
 _SAVED_COLUMNS = (*_STATE_COLUMNS, "status", "next_due_date", "maturity_date", "bucket",
@@ -147,26 +147,20 @@ _UPDATE_INSTALLMENT = installments.update().where(and_(
 )).values({name: bindparam(name) for name in _INST_COLUMNS[1:]})
 
 
-def save(conn: Connection, state: LoanState, loaded: Loaded | int, business_date: date) -> None:
-    """Write the state at the version it was loaded (``Loaded``, or a bare version number,
-    which rewrites every installment instead of only the changed ones)."""
-    version = loaded.version if isinstance(loaded, Loaded) else loaded
+def save(conn: Connection, state: LoanState, loaded: Loaded, business_date: date) -> None:
+    """Write the state at the version it was loaded; only changed installments are written."""
+    version = loaded.version
     params = state_columns(state, business_date)
     params.update(b_id=state.terms.loan_id, b_version=version, version=version + 1)
     result = conn.execute(_SAVE_LOAN, params)
     if result.rowcount != 1:
         raise Conflict(f"loan {state.terms.loan_id} changed concurrently; retry", field="loan_id",
                        code="concurrent_update")
-    if isinstance(loaded, Loaded):
-        _write_changed_installments(conn, state, loaded.installments)
-    else:
-        _write_installments(conn, state, replace_all=True)
+    _write_changed_installments(conn, state, loaded.installments)
 
 
-def _write_installments(conn: Connection, state: LoanState, *, replace_all: bool) -> None:
+def _write_installments(conn: Connection, state: LoanState) -> None:
     loan_id = state.terms.loan_id
-    if replace_all:
-        conn.execute(installments.delete().where(installments.c.loan_id == loan_id))
     rows = [{"loan_id": loan_id, **{c: getattr(i, c) for c in _INST_COLUMNS}}
             for i in state.installments]
     if rows:
