@@ -41,7 +41,7 @@ def advance(engine: Engine, days: int = 1) -> date:
                 state, row = repo.load(uow.conn, loan_id, for_update=True)
                 state.totals = Totals()
                 close_day(state, bd)
-                repo.save(uow.conn, state, row, bd + timedelta(days=1))
+                repo.save(uow.batch, state, row, bd + timedelta(days=1))
                 entries = entries_for(state.totals, loan_id=loan_id,
                                       product_code=row.product_code, effective_date=bd,
                                       checkout=row.kind == "checkout",

@@ -32,6 +32,7 @@ from lendcore.ledger import audit as checks
 from lendcore.ledger.accounts import Account
 from lendcore.ledger.audit import BalanceLine, Problem
 from lendcore.ledger.journal import Entry, Posting, Reason, entry_problems, validate
+from lendcore.store.batch import WriteBatch
 from lendcore.store.ledger_tables import journal_entries as je
 from lendcore.store.ledger_tables import postings as pt
 from lendcore.store.servicing_tables import loans
@@ -228,6 +229,42 @@ def post_many(conn: Connection, entries: Iterable[Entry], *,
     for i, j in duplicate_of.items():
         ids[i] = ids[j]
     return [i for i in ids if i is not None]
+
+
+# One statement per entry: the entry and its postings together (PostgreSQL, pipelined).
+_ENTRY_WITH_POSTINGS = """
+WITH e AS (
+    INSERT INTO journal_entries (reason, effective_date, loan_id, product_code, source_key)
+    VALUES (%(reason)s, %(effective_date)s, %(loan_id)s, %(product_code)s, %(source_key)s)
+    RETURNING id)
+INSERT INTO postings (entry_id, line, account_code, debit_fen, credit_fen)
+SELECT e.id, p.line, p.account_code, p.debit_fen, p.credit_fen
+FROM e, unnest(%(lines)s::integer[], %(accounts)s::varchar[], %(debits)s::bigint[],
+               %(credits)s::bigint[]) AS p(line, account_code, debit_fen, credit_fen)
+"""
+
+
+def post_fresh(batch: WriteBatch, entries: Sequence[Entry]) -> None:
+    """Post entries whose source keys the caller knows are new (a command whose idempotency
+    key was just checked) in its closing batch: on PostgreSQL one pipelined statement per entry
+    and its postings, elsewhere ``post_many(..., keys_are_new=True)``. Validated first; a
+    duplicate key still fails on the unique constraint rather than being posted twice."""
+    if not batch.pipelined:
+        post_many(batch.conn, entries, keys_are_new=True)
+        return
+    problems = [f"entry {i}: {p}" for i, e in enumerate(entries) for p in entry_problems(e)]
+    if problems:
+        raise InvalidInput("; ".join(problems), field="entries", code="invalid_entry")
+    for entry in entries:
+        if entry.reversal_of is not None or entry.source_key is None:
+            raise ValueError("post_fresh takes new keyed entries, not reversals")
+        values = _entry_values(entry)
+        del values["reversal_of"]
+        batch.add(_ENTRY_WITH_POSTINGS, {
+            **values, "lines": list(range(1, len(entry.postings) + 1)),
+            "accounts": [p.account.code for p in entry.postings],
+            "debits": [p.debit_fen for p in entry.postings],
+            "credits": [p.credit_fen for p in entry.postings]})
 
 
 def _insert_batch(

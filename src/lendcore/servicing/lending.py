@@ -234,9 +234,10 @@ def _open(uow: UnitOfWork, product: Product, customer_id: int, amount_fen: int,
     repo.insert(conn, state, {**extra, "customer_id": customer_id,
                               "product_code": product.code,
                               "apr_nominal_ppb": rate_to_ppb(disclosed_rate(apr))}, bd)
-    repo.append_event(conn, terms.loan_id, "disbursement", bd, amount_fen, {}, None)
-    post_delta(conn, state.totals, terms.loan_id, product.code, bd, checkout,
-          f"loan:{terms.loan_id}:open")
+    repo.append_event(uow.batch, terms.loan_id, "disbursement", bd, amount_fen, {}, None)
+    post_delta(uow.batch, state.totals, terms.loan_id, product.code, bd, checkout,
+               f"loan:{terms.loan_id}:open")
+    uow.batch.run()  # the view below reads what was just written
     return loan_view(conn, terms.loan_id)
 
 

@@ -7,20 +7,22 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from lendcore.ledger.store import post_many
+from lendcore.ledger.store import post_fresh
 from lendcore.servicing.ledger_bridge import entries_for
 from lendcore.servicing.model import Totals
+from lendcore.store.batch import WriteBatch
 
 
-def post_delta(conn: Connection, delta: Totals, loan_id: int, product_code: str, bd: date,
+def post_delta(batch: WriteBatch, delta: Totals, loan_id: int, product_code: str, bd: date,
                checkout: bool, source_key: str) -> None:
-    """Post the change ``delta`` in a loan's cumulative totals (see ``ledger_bridge``)."""
+    """Post the change ``delta`` in a loan's cumulative totals (see ``ledger_bridge``), in the
+    command's closing batch."""
     entries = entries_for(delta, loan_id=loan_id, product_code=product_code,
                           effective_date=bd, checkout=checkout, source_key=source_key)
     if entries:
         # Source keys derive from the command's idempotency key (checked new by the runner) or
         # the loan's event count: always fresh, so the ledger skips its duplicate look-up.
-        post_many(conn, entries, keys_are_new=True)
+        post_fresh(batch, entries)
 
 
 def loan_view(conn: Connection, loan_id: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from lendcore.servicing.model import (
     parse_allocation,
 )
 from lendcore.servicing.replay import Event
+from lendcore.store.batch import WriteBatch
 from lendcore.store.servicing_tables import installments, loan_events, loans
 
 _STATE_COLUMNS = (
@@ -88,6 +89,7 @@ _LOAD_ROW_LOCKED = _LOAD_ROW.with_for_update()
 _LOAD_INSTALLMENTS = (select(installments).where(installments.c.loan_id == bindparam("loan_id"))
                       .order_by(installments.c.number))
 _INSERT_EVENT = loan_events.insert()
+_INSERT_INSTALLMENT = installments.insert()
 
 
 def load_row(conn: Connection, loan_id: int, *, for_update: bool = False) -> Any:
@@ -147,16 +149,16 @@ _UPDATE_INSTALLMENT = installments.update().where(and_(
 )).values({name: bindparam(name) for name in _INST_COLUMNS[1:]})
 
 
-def save(conn: Connection, state: LoanState, loaded: Loaded, business_date: date) -> None:
-    """Write the state at the version it was loaded; only changed installments are written."""
+def save(batch: WriteBatch, state: LoanState, loaded: Loaded, business_date: date) -> None:
+    """Write the state at the version it was loaded; only changed installments are written.
+    The writes join the command's closing batch (sent at commit)."""
     version = loaded.version
     params = state_columns(state, business_date)
     params.update(b_id=state.terms.loan_id, b_version=version, version=version + 1)
-    result = conn.execute(_SAVE_LOAN, params)
-    if result.rowcount != 1:
-        raise Conflict(f"loan {state.terms.loan_id} changed concurrently; retry", field="loan_id",
-                       code="concurrent_update")
-    _write_changed_installments(conn, state, loaded.installments)
+    batch.add(_SAVE_LOAN, params, expect_rows=1, conflict=Conflict(
+        f"loan {state.terms.loan_id} changed concurrently; retry", field="loan_id",
+        code="concurrent_update"))
+    _write_changed_installments(batch, state, loaded.installments)
 
 
 def _write_installments(conn: Connection, state: LoanState) -> None:
@@ -167,7 +169,7 @@ def _write_installments(conn: Connection, state: LoanState) -> None:
         conn.execute(installments.insert(), rows)
 
 
-def _write_changed_installments(conn: Connection, state: LoanState,
+def _write_changed_installments(batch: WriteBatch, state: LoanState,
                                 before: dict[int, tuple[Any, ...]]) -> None:
     """Update installments that changed and insert new ones (restructure); none is deleted."""
     loan_id = state.terms.loan_id
@@ -179,10 +181,11 @@ def _write_changed_installments(conn: Connection, state: LoanState,
         elif before[inst.number] != values:
             changed.append({"b_loan": loan_id, "b_number": inst.number,
                             **dict(zip(_INST_COLUMNS[1:], values[1:], strict=True))})
-    if changed:
-        conn.execute(_UPDATE_INSTALLMENT, changed)
-    if added:
-        conn.execute(installments.insert(), added)
+    # One row (the usual repayment) goes as one statement: a list, even of one, would be an
+    # executemany.
+    for rows, stmt in ((changed, _UPDATE_INSTALLMENT), (added, _INSERT_INSTALLMENT)):
+        if rows:
+            batch.add(stmt, rows[0] if len(rows) == 1 else rows)
 
 
 def events(conn: Connection, loan_id: int) -> list[Event]:
@@ -194,11 +197,10 @@ def events(conn: Connection, loan_id: int) -> list[Event]:
             for r in rows if r.kind != "disbursement"]
 
 
-def append_event(conn: Connection, loan_id: int, kind: str, effective_date: date,
-                 amount_fen: int, detail: dict[str, Any], key: str | None) -> int:
-    result = conn.execute(_INSERT_EVENT, {
+def append_event(batch: WriteBatch, loan_id: int, kind: str, effective_date: date,
+                 amount_fen: int, detail: dict[str, Any], key: str | None) -> None:
+    """The command's event, in its closing batch."""
+    batch.add(_INSERT_EVENT, {
         "loan_id": loan_id, "kind": kind, "effective_date": effective_date,
         "amount_fen": amount_fen, "detail_json": json.dumps(detail, sort_keys=True, default=str),
         "idempotency_key": key, "reversed": False})
-    pk = result.inserted_primary_key
-    return int(pk[0]) if pk else 0

@@ -88,7 +88,7 @@ def run_command(engine: Engine, command: str, key: str | None, payload: dict[str
                         return previous
                 result = fn(uow)
                 if key is not None:
-                    uow.conn.execute(_STORE_KEY, {
+                    uow.batch.add(_STORE_KEY, {
                         "key": key, "command": command, "request_hash": digest,
                         "status_code": 200,
                         "response_json": json.dumps(result, sort_keys=True, default=str)})

@@ -45,6 +45,7 @@ from lendcore.servicing.posting import loan_view, post_delta
 from lendcore.servicing.queries import summary_of
 from lendcore.servicing.replay import Event, replay
 from lendcore.servicing.runner import business_date
+from lendcore.store.batch import WriteBatch
 from lendcore.store.core_tables import credit_lines
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
@@ -72,8 +73,9 @@ def repay(uow: UnitOfWork, loan_id: int, amount_fen: int, effective: date | None
     else:
         state, delta = _replayed(conn, state, row, Event("repayment", day, amount_fen, 1 << 60))
         alloc = None
-    repo.append_event(conn, loan_id, "repayment", day, amount_fen, {}, key)
-    return _finish(uow, state, row, delta, bd, f"repay:{key or _seq(conn, loan_id)}",
+    source_key = f"repay:{key or _seq(conn, loan_id)}"
+    repo.append_event(uow.batch, loan_id, "repayment", day, amount_fen, {}, key)
+    return _finish(uow, state, row, delta, bd, source_key,
                    {"allocation": _yuan(alloc.as_dict()) if alloc else None,
                     "back_dated": day != bd, "effective_date": day.isoformat()})
 
@@ -89,8 +91,9 @@ def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int,
                             field="loan_id", code="not_checkout")
     _check_closed_through(state, bd)
     state, delta = _replayed(conn, state, row, Event("refund", bd, amount_fen, 1 << 60))
-    repo.append_event(conn, loan_id, "refund", bd, amount_fen, {}, key)
-    return _finish(uow, state, row, delta, bd, f"refund:{key or _seq(conn, loan_id)}", {})
+    source_key = f"refund:{key or _seq(conn, loan_id)}"
+    repo.append_event(uow.batch, loan_id, "refund", bd, amount_fen, {}, key)
+    return _finish(uow, state, row, delta, bd, source_key, {})
 
 
 def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int,
@@ -103,9 +106,9 @@ def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int,
                             "overpayment", field="amount", code="exceeds_overpayment")
     state.overpayment_fen -= amount_fen
     state.totals.overpayment_refunded += amount_fen
-    repo.append_event(conn, loan_id, "overpayment_refund", bd, amount_fen, {}, key)
-    return _finish(uow, state, row, state.totals, bd,
-                   f"overpayment_refund:{key or _seq(conn, loan_id)}", {})
+    source_key = f"overpayment_refund:{key or _seq(conn, loan_id)}"
+    repo.append_event(uow.batch, loan_id, "overpayment_refund", bd, amount_fen, {}, key)
+    return _finish(uow, state, row, state.totals, bd, source_key, {})
 
 
 def restructure(uow: UnitOfWork, loan_id: int, installments: int, *,
@@ -126,11 +129,12 @@ def restructure(uow: UnitOfWork, loan_id: int, installments: int, *,
     new_events.append(Event("restructure", bd, 0, (1 << 60) + 2, {
         "installments": installments, "method": method, "annual_rate_ppb": annual_rate_ppb}))
     state, delta = _replayed(conn, state, row, *new_events)
+    source_key = f"restructure:{key or _seq(conn, loan_id, len(new_events))}"
     for ev in new_events:
-        repo.append_event(conn, loan_id, ev.kind, bd, ev.amount_fen, dict(ev.detail), key)
+        repo.append_event(uow.batch, loan_id, ev.kind, bd, ev.amount_fen, dict(ev.detail), key)
     conn.execute(loans.update().where(loans.c.id == loan_id).values(
         installments_count=len(state.open_installments()), maturity_date=state.maturity_date))
-    result = _finish(uow, state, row, delta, bd, f"restructure:{key or _seq(conn, loan_id)}",
+    result = _finish(uow, state, row, delta, bd, source_key,
                      {"class_floor_until": state.class_floor_until.isoformat()
                       if state.class_floor_until else None})
     return result
@@ -148,6 +152,7 @@ def apply_plan(uow: UnitOfWork, loan_id: int, offer: Any) -> None:
                 waive_penalty_fen=offer.waived_penalty_fen,
                 waive_interest_fen=offer.waived_interest_fen,
                 key=f"plan:{loan_id}:{offer.start.isoformat()}")
+    uow.batch.run()  # the check below reads the restructured schedule
     state, _ = repo.load(uow.conn, loan_id)
     live = sorted(state.open_installments(), key=lambda i: i.due_date)
     signed = [(i.due_date, i.principal_fen + i.arrears_fen, i.interest_fen)
@@ -187,11 +192,10 @@ def _replayed(conn: Connection, stored: LoanState, row: Any,
 
 def _finish(uow: UnitOfWork, state: LoanState, row: Any, delta: Totals, bd: date,
             source_key: str, extra: dict[str, Any]) -> dict[str, Any]:
-    conn = uow.conn
-    repo.save(conn, state, row, bd)
-    post_delta(conn, delta, state.terms.loan_id, row.product_code, bd, row.kind == "checkout",
-          source_key)
-    _release_line(conn, row.credit_line_id, delta)
+    repo.save(uow.batch, state, row, bd)
+    post_delta(uow.batch, delta, state.terms.loan_id, row.product_code, bd,
+               row.kind == "checkout", source_key)
+    _release_line(uow.batch, row.credit_line_id, delta)
     # The summary comes from the row as just written, not from another round trip.
     written = SimpleNamespace(**{**row.row._mapping, **repo.state_columns(state, bd)})
     return {"loan": summary_of(written), **extra}
@@ -201,15 +205,17 @@ _RELEASE_LINE = (credit_lines.update().where(credit_lines.c.id == bindparam("lin
                  .values(used_fen=credit_lines.c.used_fen - bindparam("freed")))
 
 
-def _release_line(conn: Connection, line_id: int | None, delta: Totals) -> None:
+def _release_line(batch: WriteBatch, line_id: int | None, delta: Totals) -> None:
     """Repaid and refunded principal frees the revolving limit again."""
     freed = delta.paid_principal + delta.refunded_principal
     if line_id is not None and freed:
-        conn.execute(_RELEASE_LINE, {"line_id": line_id, "freed": freed})
+        batch.add(_RELEASE_LINE, {"line_id": line_id, "freed": freed})
 
 
-def _seq(conn: Connection, loan_id: int) -> str:
-    return f"{loan_id}:{len(repo.events(conn, loan_id)) + 1}"
+def _seq(conn: Connection, loan_id: int, new_events: int = 1) -> str:
+    """A keyless command's ledger source key: the loan's event count once this command's
+    events are written, plus one (counted before they are written: they go in its batch)."""
+    return f"{loan_id}:{len(repo.events(conn, loan_id)) + new_events + 1}"
 
 
 def _yuan(values: dict[str, int | bool]) -> dict[str, Any]:
