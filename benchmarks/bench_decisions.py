@@ -11,10 +11,13 @@
    a committed decision and customer/line write), same server, same run. Goal: p99 <= 10 ms at
    500 requests/s. Printed: p50/p99/max, achieved rate, errors, and the p99 ratio decision/health.
 
-Load generator: ``wrk`` when installed (Debian: ``apt-get install -y wrk``), 8 connections each
-pausing ``8/rate`` s between requests so the total is about the target rate (wrk is closed-loop,
-so a slow server lowers the achieved rate instead of queueing: read the achieved rate beside the
-latency); each POST body is a distinct pre-generated applicant (Lua table). Without wrk, an
+Load generator: ``wrk`` when installed (Debian: ``apt-get install -y wrk``), 32 connections
+(``LENDCORE_BENCH_CONNECTIONS``) each pausing a random 0 to ``2 x 32/rate`` s between requests, so
+the total is about the target rate and the connections' arrivals are independent, as separate
+clients' are (a fixed pause keeps all 32 in step: they arrive as bursts of 32 that queue behind
+each other, which measures the burst, not the server). wrk is closed-loop, so a slow server
+lowers the achieved rate instead of queueing: read the achieved rate beside the latency. Each
+POST body is a distinct pre-generated applicant (Lua table). Without wrk, an
 asyncio/httpx open-loop generator in this process is used instead; it is itself CPU-bound at a
 few hundred requests/s on a small machine, so its figures are an upper bound. The client shares
 the machine's cores with the server.
@@ -160,7 +163,7 @@ request = function()
   if body == "" then return wrk.format("GET", "/health") end
   return wrk.format("POST", "/applications", {["Content-Type"] = "application/json"}, body)
 end
-delay = function() return %d end
+delay = function() return math.random(0, 2 * %d) end
 """
 
 
@@ -169,10 +172,10 @@ CONNECTIONS = int(os.environ.get("LENDCORE_BENCH_CONNECTIONS", "32"))
 
 def wrk_run(base: str, rate: int, seconds: float, bodies: list[str],
             connections: int = CONNECTIONS) -> tuple[float, float, float]:
-    """wrk with a per-connection pause so the total rate is about ``rate``; returns p50, p99,
-    achieved rate. wrk is closed-loop: each connection offers 1 / (pause + latency), so the total
-    is rate / (1 + latency x rate / connections); with 8 connections it could never reach 500/s,
-    with 32 (default, LENDCORE_BENCH_CONNECTIONS) it comes within a few percent."""
+    """wrk with a random per-connection pause (mean ``connections / rate``) so the total rate is
+    about ``rate``; returns p50, p99, achieved rate. wrk is closed-loop: each connection offers
+    1 / (pause + latency), so the total is rate / (1 + latency x rate / connections); with 8
+    connections it could never reach 500/s, with 32 (default) it comes within a few percent."""
     import json as _json
     import re
 

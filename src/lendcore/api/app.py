@@ -40,12 +40,13 @@ def _field_of(loc: Any) -> str | None:
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
-    from lendcore.store.db import make_engine, upgrade
+    from lendcore.store.db import checkpoint_in_background, make_engine, upgrade
 
     app = FastAPI(title="lendcore", version="0.1.0", description="Consumer-credit core API.")
     if engine is None:
         engine = make_engine()
         upgrade(engine)
+        checkpoint_in_background(engine)
     app.state.engine = engine
 
     @app.exception_handler(LendcoreError)

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -26,16 +24,6 @@ from lendcore.origination.schemas import ApplicationIn
 from lendcore.store.uow import UnitOfWork
 
 router = APIRouter(tags=["decisions"])
-
-# SQLite allows one writer; threads that collide on BEGIN IMMEDIATE sleep in SQLite's busy
-# handler (backing off up to tens of ms), which is what the p99 saw. Queueing writers of this
-# process on a lock instead hands the database over without sleeping.
-_SQLITE_WRITER = threading.Lock()
-
-
-def _writer(engine: Engine) -> AbstractContextManager[object]:
-    return _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
-
 
 class ReviewRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -54,7 +42,7 @@ class ReviewOutcomeIn(BaseModel):
 @router.post("/applications", status_code=201)
 def post_application(body: ApplicationIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     app = body.to_domain()
-    with _writer(engine), UnitOfWork(engine) as uow:
+    with UnitOfWork(engine) as uow:
         decided = service.decide_application(uow, app)
         uow.commit()
     return decided.as_dict()
