@@ -82,6 +82,9 @@ def train(no_cv: bool = typer.Option(False, "--no-cv", help="skip the 5-fold CV"
     for name in ("lendcore", "optbinning"):
         m = h[name]
         typer.echo(f"  {name:<11} AUC {m['auc']:.4f}  Gini {m['gini']:.4f}  KS {m['ks']:.4f}")
+    d = h["lendcore_minus_optbinning"]
+    typer.echo(f"  AUC difference {d['auc_diff']:+.4f}, 95% paired bootstrap interval "
+               f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}] ({d['resamples']} resamples)")
     for name, cv in report.get("cv5_on_training_rows", {}).items():
         typer.echo(f"  5-fold CV {name:<11} AUC {cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}")
     typer.echo(f"attributes: {', '.join(report['features_kept'])}")

@@ -25,7 +25,9 @@ Pipeline (reproducible: every random choice takes :data:`SEED`):
 
 The report (AUC, Gini = 2*AUC - 1, KS) is measured on the *integer score* of the holdout, as
 deployed, beside optbinning's ``Scorecard`` fit on the same training rows with default binning
-and the same scaling, and a 5-fold cross-validation of both pipelines on the training rows.
+and the same scaling, with a paired bootstrap interval for the AUC difference (300 rows cannot
+separate models a hundredth apart), and a 5-fold cross-validation of both pipelines on the
+training rows.
 """
 
 from __future__ import annotations
@@ -253,6 +255,25 @@ def metrics(y: Any, risk: Any) -> dict[str, float]:
             "ks": round(float((tpr - fpr).max()), 4)}
 
 
+def auc_difference(y: Any, risk_a: Any, risk_b: Any, resamples: int = 2000) -> dict[str, Any]:
+    """AUC(a) - AUC(b) on the same rows, with a paired bootstrap 95% interval (seeded): how far
+    apart two models really are on a holdout this small."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    y, a, b = np.asarray(y), np.asarray(risk_a), np.asarray(risk_b)
+    rng = np.random.default_rng(SEED)
+    diffs = []
+    for _ in range(resamples):
+        idx = rng.integers(0, len(y), len(y))
+        if y[idx].min() == y[idx].max():
+            continue
+        diffs.append(roc_auc_score(y[idx], a[idx]) - roc_auc_score(y[idx], b[idx]))
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return {"auc_diff": round(float(roc_auc_score(y, a) - roc_auc_score(y, b)), 4),
+            "ci95": [round(float(low), 4), round(float(high), 4)], "resamples": resamples}
+
+
 def split(frame: Any) -> tuple[Any, Any]:
     from sklearn.model_selection import train_test_split
 
@@ -306,12 +327,15 @@ def train(out_path: Path = POINTS_PATH, *, with_cv: bool = True) -> dict[str, An
     table = points_table(fitted)
     ours = metrics(holdout["bad"], -score_frame(holdout, table))
     card = optbinning_scorecard(train_rows, features)
-    theirs = metrics(holdout["bad"], card.predict_proba(holdout[features])[:, 1])
+    their_risk = card.predict_proba(holdout[features])[:, 1]
+    theirs = metrics(holdout["bad"], their_risk)
     theirs_score = metrics(holdout["bad"], -card.score(holdout[features]))
     report: dict[str, Any] = {
         "holdout_rows": len(holdout),
         "holdout": {"lendcore": ours, "optbinning": theirs,
-                    "optbinning_points_score": theirs_score},
+                    "optbinning_points_score": theirs_score,
+                    "lendcore_minus_optbinning": auc_difference(
+                        holdout["bad"], -score_frame(holdout, table), their_risk)},
         "features_kept": [b.name for b in fitted.bins],
     }
     if with_cv:
