@@ -8,6 +8,7 @@ field; an unexpected exception is a 500 with the same shape and no traceback in 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from typing import Any
@@ -71,9 +72,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return JSONResponse(error_body("internal", "internal error", None), status_code=500)
 
     @app.get("/health", tags=["system"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
+    # Everything built so far (modules, routes, schemas, the engine) lives as long as the
+    # process: moved out of the collector's generations, a full collection no longer walks it,
+    # so it stops showing as a multi-millisecond pause in a request's latency.
+    gc.freeze()
     return app

@@ -9,7 +9,9 @@ from pydantic import Field
 from sqlalchemy import Engine
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
+    """``async`` though it awaits nothing: FastAPI runs a plain ``def`` dependency on a worker
+    thread, a hop per request for a field read."""
     engine: Engine = request.app.state.engine
     return engine
 
