@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Connection
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import Connection, text
 
 from lendcore.delinquency.ladder import BUCKETS, CLASSES
 from lendcore.eod.facts import InstallmentRows
@@ -194,6 +197,100 @@ def copy_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
     names = ", ".join(frame.columns)
     with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
         copy.write(buf.getvalue())
+
+
+# COPY ... (FORMAT BINARY): every value travels as its own bytes, so the server parses no text.
+# A row is a 16-bit field count, then per field a 32-bit length (-1 for NULL) and the value,
+# big-endian: bigint 8 bytes, integer 4, smallint 2, boolean 1, date 4 (days since 2000-01-01),
+# text its UTF-8 bytes.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no header extension
+_BINARY_TRAILER = b"\xff\xff"
+_PG_EPOCH = date(2000, 1, 1)
+_PG_EPOCH_DAYS = 10_957  # 1970-01-01 (Polars' day 0) to 2000-01-01 (PostgreSQL's)
+# Fixed-width types: the value's numpy dtype, and the field (length, value) as a struct.
+_FIXED: dict[str, tuple[np.dtype[Any], struct.Struct]] = {
+    "bigint": (np.dtype(">i8"), struct.Struct(">iq")),
+    "integer": (np.dtype(">i4"), struct.Struct(">ii")),
+    "smallint": (np.dtype(">i2"), struct.Struct(">ih")),
+    "boolean": (np.dtype("?"), struct.Struct(">i?")),
+    "date": (np.dtype(">i4"), struct.Struct(">ii"))}
+_TEXT = {"text", "character varying", "character"}
+_NULL = struct.pack(">i", -1)
+_LENGTH = struct.Struct(">i")
+COPY_CHUNK_ROWS = 32_768
+
+
+def column_types(conn: Connection, table: str) -> dict[str, str]:
+    """The table's column names and type names (``format_type``, e.g. ``bigint``)."""
+    rows = conn.execute(text(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"),
+        {"t": table}).all()
+    return {str(name): str(kind) for name, kind in rows}
+
+
+def binary_field(value: Any, pg_type: str) -> bytes:
+    """One value as a field of a binary COPY row."""
+    if value is None:
+        return _NULL
+    if pg_type in _TEXT:
+        data = str(value).encode()
+        return _LENGTH.pack(len(data)) + data
+    if pg_type not in _FIXED:
+        raise TypeError(f"binary COPY of {pg_type} is not supported")
+    if pg_type == "date":
+        value = (value - _PG_EPOCH).days
+    dtype, field = _FIXED[pg_type]
+    return field.pack(dtype.itemsize, value)
+
+
+def _binary_heads(keys: pl.DataFrame, types: dict[str, str], fields_per_row: int) -> np.ndarray:
+    """Each row's field count and key fields, as one fixed-width void record per row."""
+    layout: list[tuple[str, Any]] = [("fields", ">i2")]
+    for name in keys.columns:
+        if types.get(name) not in _FIXED:
+            raise TypeError(f"key column {name} must be of a fixed-width type")
+        layout += [(f"{name} length", ">i4"), (name, _FIXED[types[name]][0])]
+    heads = np.empty(keys.height, dtype=np.dtype(layout))
+    heads["fields"] = fields_per_row
+    for name in keys.columns:
+        column = keys[name]
+        if column.null_count():
+            raise ValueError(f"key column {name} holds NULL")
+        if (types[name] == "date") != (column.dtype == pl.Date):
+            raise TypeError(f"key column {name} is {column.dtype}, the table's is {types[name]}")
+        values = column.to_physical().to_numpy()
+        heads[f"{name} length"] = heads.dtype[name].itemsize
+        heads[name] = values - _PG_EPOCH_DAYS if types[name] == "date" else values
+    return heads.view(np.dtype((np.void, heads.dtype.itemsize)))
+
+
+def copy_rows(conn: Connection, table: str, keys: pl.DataFrame, parts: pl.DataFrame,
+              part: np.ndarray) -> None:
+    """COPY rows made of their own ``keys`` followed by row ``part[i]`` of ``parts`` (binary).
+
+    ``keys`` holds fixed-width columns without NULLs (ids, amounts, dates); ``parts`` holds the
+    rest of each row, shared between rows: a synthetic book's rows are copies of a few thousand
+    prototype rows. Each part is encoded once; a row is its key record and its part's bytes,
+    joined in chunks and queued to a writer thread while the next chunk is built.
+    PostgreSQL only.
+    """
+    types = column_types(conn, table)
+    names = [*keys.columns, *parts.columns]
+    heads = _binary_heads(keys, types, len(names))
+    pool = [b"".join(binary_field(v, types[c]) for v, c in zip(row, parts.columns, strict=True))
+            for row in parts.iter_rows()]
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+    with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
+        copy.write(_BINARY_HEADER)
+        for start in range(0, keys.height, COPY_CHUNK_ROWS):
+            stop = min(start + COPY_CHUNK_ROWS, keys.height)
+            pieces: list[bytes] = [b""] * (2 * (stop - start))
+            pieces[0::2] = heads[start:stop].tolist()
+            pieces[1::2] = [pool[i] for i in part[start:stop].tolist()]
+            copy.write(memoryview(b"".join(pieces)))
+        copy.write(_BINARY_TRAILER)
 
 
 def _write_sqlite(conn: Connection, frame: pl.DataFrame) -> int:

@@ -1,34 +1,61 @@
 """Writing a synthetic book: prototypes copied into N loans, loaded in bulk.
 
-Frames are built with Polars joins (a copy of a prototype is a join on its index), then loaded
-with COPY on PostgreSQL and ``executemany`` on SQLite, in one transaction. On PostgreSQL the
-ledger's per-row balance triggers are bypassed for this bulk load when the role may do so
-(``session_replication_role = replica``): every entry was built and validated by the ledger's
-posting rules, and :func:`load_book` re-checks the balance set-wise before committing.
+Every row of the book is a copy of a prototype's row with its own ids, so a table is held as
+:class:`Rows`: each row's own key columns beside an index into a small frame of the prototype
+rows (Polars joins on plain integers; the text columns are never repeated in Python).
+
+PostgreSQL, when the role may bypass triggers (a superuser): the tables are loaded in parallel,
+one transaction per table on :data:`LOAD_CONNECTIONS` connections. Each transaction drops the
+table's indexes that no foreign key needs, COPYs the rows (binary format, with the ledger's
+per-row triggers and the foreign-key checks bypassed by ``session_replication_role = replica``),
+rebuilds the indexes, checks what the bypassed triggers would have checked set-wise (postings
+balance per entry) and analyses the table. Giving up the single transaction is safe because the
+generator only fills an empty database and says so while it works: a committed
+``system_state`` marker and no business date until the last transaction, which posts the
+opening accruals and provisions, sets the business date and removes the marker. A run that dies
+leaves the marker (``eod run`` and the servicing commands refuse: no business date); the next
+``generate`` on that database empties the generated tables and starts again. A session advisory
+lock keeps two generators off one database.
+
+SQLite, or a PostgreSQL role that may not bypass triggers: one transaction, tables in
+foreign-key order (SQLite ``executemany``; PostgreSQL binary COPY with plain indexes rebuilt at
+the end).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, text
 
 from lendcore.eod import accounting
 from lendcore.eod import store as eod_store
 from lendcore.eod.convert import installment_dicts, loan_row
-from lendcore.eod.sqlio import copy_frame, is_postgres
+from lendcore.eod.sqlio import copy_rows, is_postgres
 from lendcore.ledger.journal import Entry
 from lendcore.ledger.store import post_many
 from lendcore.portfolio.opening import accrual_entries, accrual_totals, loan_entries
 from lendcore.portfolio.prototypes import Prototype
-from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
+
+# Parents before children: the order of the one-transaction load.
+TABLES = ("customers", "credit_lines", "loans", "installments", "loan_events",
+          "journal_entries", "postings")
+# The parallel load starts the longest tables first (measured: installments take about as long
+# as all the others but loans), so the two connections finish together.
+PARALLEL_ORDER = ("installments", "loans", "loan_events", "postings", "journal_entries",
+                  "credit_lines", "customers")
+LOAD_CONNECTIONS = 2  # this machine's cores: one COPY each
+MARKER_KEY = "portfolio_generate"  # in system_state while a parallel load is unfinished
+LOCK_KEY = 0x6C656E64636F7265  # pg advisory lock: one generator per database
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +77,37 @@ def assign(count: int, prototypes: int, seed: int, first_customer: int = 1) -> A
                       customer.astype(np.int64), rng.integers(0, prototypes, size=count))
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A table's rows: row i is ``keys`` row i followed by ``parts`` row ``part[i]``.
+
+    ``keys`` are the row's own columns (ids, never NULL); ``parts`` are the rest, one row per
+    prototype row, shared by all its copies.
+    """
+
+    keys: pl.DataFrame
+    parts: pl.DataFrame
+    part: np.ndarray
+
+    def __len__(self) -> int:
+        return self.keys.height
+
+    def frame(self) -> pl.DataFrame:
+        """Every column of every row."""
+        return pl.concat([self.keys, self.parts[self.part]], how="horizontal")
+
+    @staticmethod
+    def split(frame: pl.DataFrame, keys: Sequence[str]) -> Rows:
+        """Rows of a frame whose columns other than ``keys`` take few distinct values."""
+        rest = [c for c in frame.columns if c not in keys]
+        parts = frame.select(rest).unique(maintain_order=True)
+        index = frame.select(rest).join(parts.with_row_index("part"), on=rest, how="left",
+                                        nulls_equal=True, maintain_order="left")["part"]
+        return Rows(frame.select(keys), parts, index.to_numpy().astype(np.int64))
+
+
 def _proto_frames(protos: Sequence[Prototype], business_date: date) -> dict[str, pl.DataFrame]:
+    """The prototypes' rows of every table, each with its prototype's index ``proto``."""
     loan_rows, inst, events, heads, lines = [], [], [], [], []
     for p, proto in enumerate(protos):
         row = loan_row(proto.state, product_code=proto.product_code, kind=proto.kind)
@@ -72,43 +129,70 @@ def _proto_frames(protos: Sequence[Prototype], business_date: date) -> dict[str,
             "installments": pl.DataFrame(inst, infer_schema_length=None),
             "events": pl.DataFrame(events, schema={
                 "proto": pl.Int64, "kind": pl.Utf8, "effective_date": pl.Date,
-                "amount_fen": pl.Int64, "detail_json": pl.Utf8}),
+                "amount_fen": pl.Int64, "detail_json": pl.Utf8}).sort(
+                ["proto", "effective_date"], maintain_order=True),
             "heads": pl.DataFrame(heads), "lines": pl.DataFrame(lines)}
 
 
-def book_frames(protos: Sequence[Prototype], a: Assignment,
-                business_date: date) -> dict[str, pl.DataFrame]:
-    """Every table's rows for the book (ids assigned; ledger ids from 1)."""
+def _copies(owners: pl.DataFrame, rows: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """``owners`` (in their order) each with the index of every prototype row of theirs."""
+    return owners.join(rows.select(on).with_row_index("part"), on=on,
+                       maintain_order="left_right").with_columns(pl.col("part").cast(pl.Int64))
+
+
+def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    rows: dict[str, Rows]  # per table, in TABLES order
+    loans: pl.DataFrame  # per loan: the columns the opening provisions need
+
+
+def book_rows(protos: Sequence[Prototype], a: Assignment, business_date: date) -> Book:
+    """Every table's rows for the book (ids assigned; ledger ids from 1), loans in id order."""
     pf = _proto_frames(protos, business_date)
-    keys = pl.DataFrame({"id": a.loan_id, "customer_id": a.customer_id, "proto": a.proto})
-    loans_f = keys.join(pf["loans"], on="proto", how="left").sort("id")
-    lines_f = _credit_lines(loans_f, business_date)
-    loans_f = loans_f.join(lines_f.select(["customer_id", "product_code",
-                                           pl.col("id").alias("credit_line_id")]),
-                           on=["customer_id", "product_code"], how="left")
-    link = keys.rename({"id": "loan_id"})
-    inst = link.join(pf["installments"], on="proto").drop(["proto", "customer_id"])
-    events = link.join(pf["events"], on="proto").drop(["proto", "customer_id"]).sort(
-        ["loan_id", "effective_date"])
-    events = events.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
-    heads = link.join(pf["heads"], on="proto").sort(["loan_id", "k"]).with_row_index(
-        "id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
-    posts = heads.select(["loan_id", "k", pl.col("id").alias("entry_id")]).join(
-        link.join(pf["lines"], on="proto"), on=["loan_id", "k"])
-    customers_f = loans_f.group_by("customer_id").agg(
-        pl.len().alias("loan_counter"), pl.col("start_date").min().alias("created_on")).rename(
-        {"customer_id": "id"}).sort("id")
-    return {
-        "customers": customers_f.with_columns(
-            pl.lit("张**").alias("name_masked"), pl.lit("138****5678").alias("mobile_masked"),
-            pl.col("loan_counter").cast(pl.Int64)),
-        "credit_lines": lines_f, "loans": loans_f.drop("proto"), "installments": inst,
-        "loan_events": events,
-        "journal_entries": heads.select(["id", "reason", "effective_date", "loan_id",
-                                         "product_code"]),
-        "postings": posts.select(["entry_id", "line", "account_code", "debit_fen",
-                                  "credit_fen"]),
+    link = pl.DataFrame({"loan_id": a.loan_id, "customer_id": a.customer_id,
+                         "proto": a.proto}).sort("loan_id")
+    facts = link.join(pf["loans"].select(
+        "proto", "product_code", "status", "risk_class", "principal_outstanding_fen", "dpd",
+        "grace_days", "start_date"), on="proto", how="left", maintain_order="left")
+    lines = _credit_lines(facts, business_date)
+    loans_f = facts.join(lines.select("customer_id", "product_code",
+                                      pl.col("id").alias("credit_line_id")),
+                         on=["customer_id", "product_code"], how="left", maintain_order="left")
+    customers = facts.group_by("customer_id").agg(
+        pl.len().cast(pl.Int64).alias("loan_counter"),
+        pl.col("start_date").min().alias("created_on")).sort("customer_id")
+    by_loan = link.select("loan_id", "proto")
+    inst = _copies(by_loan, pf["installments"], ["proto"])
+    events = _numbered(_copies(by_loan, pf["events"], ["proto"]))
+    heads = _numbered(_copies(by_loan, pf["heads"], ["proto"]))
+    line_heads = pf["lines"].join(pf["heads"].with_row_index("head").select(
+        "proto", "k", pl.col("head").cast(pl.Int64)), on=["proto", "k"], maintain_order="left")
+    posts = _copies(heads.select(pl.col("id").alias("entry_id"), pl.col("part").alias("head")),
+                    line_heads, ["head"])
+    rows = {
+        "customers": Rows(customers.select(pl.col("customer_id").alias("id"), "created_on",
+                                           "loan_counter"),
+                          pl.DataFrame({"name_masked": ["张**"], "mobile_masked": ["138****5678"]}),
+                          np.zeros(customers.height, dtype=np.int64)),
+        "credit_lines": Rows.split(lines, ["id", "customer_id", "limit_fen", "used_fen",
+                                           "opened_on"]),
+        "loans": Rows(loans_f.select(pl.col("loan_id").alias("id"), "customer_id",
+                                     "credit_line_id"),
+                      pf["loans"].drop("proto"), loans_f["proto"].to_numpy()),
+        "installments": Rows(inst.select("loan_id"), pf["installments"].drop("proto"),
+                             inst["part"].to_numpy()),
+        "loan_events": Rows(events.select("id", "loan_id"), pf["events"].drop("proto"),
+                            events["part"].to_numpy()),
+        "journal_entries": Rows(heads.select("id", "loan_id"),
+                                pf["heads"].drop("proto", "k"), heads["part"].to_numpy()),
+        "postings": Rows(posts.select("entry_id"), pf["lines"].drop("proto", "k"),
+                         posts["part"].to_numpy()),
     }
+    return Book(rows, facts)
 
 
 def _credit_lines(loans_f: pl.DataFrame, business_date: date) -> pl.DataFrame:
@@ -125,67 +209,228 @@ def _credit_lines(loans_f: pl.DataFrame, business_date: date) -> pl.DataFrame:
 
 
 def load_book(engine: Engine, protos: Sequence[Prototype], a: Assignment,
-              business_date: date) -> dict[str, int]:
-    """Load the book into an empty database and set the business date, in one transaction.
+              business_date: date, seconds: dict[str, float] | None = None) -> dict[str, int]:
+    """Load the book into an empty database and set the business date.
 
-    On PostgreSQL the plain (non-constraint) indexes of the loaded tables are dropped and
-    rebuilt inside the transaction: building an index once is much cheaper than upkeep per row.
+    ``seconds`` (if given) receives the wall time of each step.
     """
-    frames = book_frames(protos, a, business_date)
+    timer = _Timer(seconds if seconds is not None else {})
+    book = book_rows(protos, a, business_date)
+    timer.lap("frames")
     copies = np.bincount(a.proto, minlength=len(protos))
-    with UnitOfWork(engine) as uow:
-        conn = uow.conn
-        if conn.execute(select(func.count()).select_from(loans)).scalar_one():
-            raise RuntimeError("the database already holds loans; generate into an empty one")
-        bypass = _bypass_triggers(conn)
-        rebuild = _drop_plain_indexes(conn, list(frames))
-        for table, frame in frames.items():
-            write_frame(conn, table, frame)
+    totals = accrual_totals((p.state, p.product_code, int(c))
+                            for p, c in zip(protos, copies, strict=True))
+    if engine.dialect.name == "postgresql" and _may_bypass_triggers(engine):
+        _load_parallel(engine, book, totals, business_date, timer)
+    else:
+        _load_serial(engine, book, totals, business_date, timer)
+    return {t: len(r) for t, r in book.rows.items()}
+
+
+class _Timer:
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.started = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.started, 3)
+        self.started = now
+
+
+def _opening(conn: Connection, book: Book, totals: dict[str, dict[str, int]],
+             business_date: date) -> None:
+    """The book-wide opening entries (accruals, provisions) and the business date."""
+    _fix_sequences(conn)
+    last = business_date - timedelta(days=1)
+    post_many(conn, accrual_entries(last, totals) + _provisions(conn, book.loans, last))
+    eod_store.set_business_date(conn, business_date)
+
+
+# --- PostgreSQL, parallel ---------------------------------------------------------------------
+
+def _load_parallel(engine: Engine, book: Book, totals: dict[str, dict[str, int]],
+                   business_date: date, timer: _Timer) -> None:
+    with engine.connect() as control:
+        try:
+            _claim(control)
+            timer.lap("claim")
+            pool = ThreadPoolExecutor(LOAD_CONNECTIONS)
+            try:
+                jobs = [pool.submit(_load_table, engine, t, book.rows[t], timer.seconds)
+                        for t in PARALLEL_ORDER]
+                done, _pending = wait(jobs, return_when=FIRST_EXCEPTION)
+                for job in done:
+                    job.result()  # raises a failed table's error; the marker stays
+            finally:
+                pool.shutdown(cancel_futures=True)
+            timer.lap("tables")
+            with control.begin():
+                _opening(control, book, totals, business_date)
+                control.execute(text("DELETE FROM system_state WHERE key = :k"),
+                                {"k": MARKER_KEY})
+            timer.lap("opening")
+        finally:
+            control.rollback()
+            control.execute(text("SELECT pg_advisory_unlock_all()"))
+            control.commit()
+
+
+def _may_bypass_triggers(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one())
+
+
+def _claim(conn: Connection) -> None:
+    """Take the database for this run (committed): locked, empty, marked, no business date.
+
+    The rows an unfinished run left (its marker still there) are removed first.
+    """
+    with conn.begin():
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                            {"k": LOCK_KEY}).scalar_one():
+            raise RuntimeError("another portfolio generate is running on this database")
+        marker = conn.execute(text("SELECT value FROM system_state WHERE key = :k"),
+                              {"k": MARKER_KEY}).scalar_one_or_none()
+        if marker is not None:
+            _clean_unfinished(conn)
+        for table in TABLES:
+            if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar_one():
+                raise RuntimeError(f"the database already holds {table}; "
+                                   "generate into an empty one")
+        conn.execute(text("DELETE FROM system_state WHERE key IN (:d, :m)"),
+                     {"d": eod_store.BUSINESS_DATE_KEY, "m": MARKER_KEY})
+        started = f"unfinished, started {datetime.now():%Y-%m-%d %H:%M:%S}"
+        conn.execute(text("INSERT INTO system_state (key, value) VALUES (:k, :v)"),
+                     {"k": MARKER_KEY, "v": started})
+
+
+def _clean_unfinished(conn: Connection) -> None:
+    """Empty the generated tables an unfinished run left.
+
+    Refused if a table citing them holds rows (someone used the unfinished book); otherwise
+    those tables (and what cites them) are empty, and CASCADE only names them.
+    """
+    citing = conn.execute(text(
+        "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+        "AND confrelid::regclass::text = ANY(:tables) "
+        "AND NOT conrelid::regclass::text = ANY(:tables)"), {"tables": list(TABLES)}).scalars()
+    for table in sorted(citing):
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar_one():
+            raise RuntimeError(f"an unfinished generated book is here and {table} refers to it; "
+                               "recreate the database")
+    # The ledger refuses TRUNCATE by trigger; these entries are the unfinished run's own.
+    conn.execute(text("SET LOCAL session_replication_role = replica"))
+    conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    conn.execute(text("SET LOCAL session_replication_role = origin"))
+
+
+def _load_table(engine: Engine, table: str, rows: Rows, seconds: dict[str, float]) -> None:
+    """One table in one transaction: indexes dropped, COPY, indexes rebuilt, checked, analysed.
+    ``seconds`` receives ``copy <table>`` and ``indexes <table>`` (with checks and ANALYZE)."""
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        rebuild = _drop_indexes(conn, table)
+        started = time.perf_counter()
+        copy_rows(conn, table, rows.keys, rows.parts, rows.part)
+        copied = time.perf_counter()
         for statement in rebuild:
             conn.exec_driver_sql(statement)
-        _fix_sequences(conn, frames)
-        totals = accrual_totals((p.state, p.product_code, int(c))
-                                for p, c in zip(protos, copies, strict=True))
-        last = business_date - timedelta(days=1)
-        post_many(conn, accrual_entries(last, totals) + _provisions(conn, frames["loans"], last))
-        if bypass:
+        if table == "postings":
             _check_balanced(conn)
-        eod_store.set_business_date(conn, business_date)
+        conn.exec_driver_sql(f"ANALYZE {table}")
+        seconds[f"copy {table}"] = round(copied - started, 3)
+        seconds[f"indexes {table}"] = round(time.perf_counter() - copied, 3)
+
+
+def _drop_indexes(conn: Connection, table: str) -> list[str]:
+    """Drop the table's indexes no foreign key depends on (plain, primary keys, unique
+    constraints); return the statements that rebuild them. Building an index once is much
+    cheaper than a b-tree insert per row, and a re-added key checks uniqueness again.
+    SQLite: the indexes declared apart from the table (its keys are part of the table)."""
+    if not is_postgres(conn):
+        declared = conn.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+            "AND sql IS NOT NULL"), {"t": table}).all()
+        for name, _sql in declared:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        return [str(sql) for _name, sql in declared]
+    rows = conn.execute(text(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, "
+        "pg_get_constraintdef(c.oid) FROM pg_index i LEFT JOIN pg_constraint c "
+        "ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u') "
+        "WHERE i.indrelid = CAST(:t AS regclass) AND NOT EXISTS (SELECT 1 FROM pg_constraint f "
+        "WHERE f.contype = 'f' AND f.conindid = i.indexrelid)"), {"t": table}).all()
+    rebuild = []
+    for index, definition, constraint, constraint_definition in rows:
+        if constraint is None:
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+            rebuild.append(definition)
+        else:
+            conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"')
+            rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" '
+                           f"{constraint_definition}")
+    return rebuild
+
+
+def _check_balanced(conn: Connection) -> None:
+    """What the bypassed per-row ledger triggers check, set-wise: every entry balances."""
+    bad = conn.execute(text(
+        "SELECT entry_id FROM postings GROUP BY entry_id "
+        "HAVING sum(debit_fen) <> sum(credit_fen) LIMIT 1")).first()
+    if bad is not None:
+        raise RuntimeError(f"generated entry {bad[0]} is unbalanced")
+
+
+# --- one transaction (SQLite; PostgreSQL without the right to bypass triggers) ----------------
+
+def _load_serial(engine: Engine, book: Book, totals: dict[str, dict[str, int]],
+                 business_date: date, timer: _Timer) -> None:
+    with UnitOfWork(engine) as uow:
+        conn = uow.conn
+        for table in TABLES:
+            if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar_one():
+                raise RuntimeError(f"the database already holds {table}; "
+                                   "generate into an empty one")
+        rebuild = [s for t in TABLES for s in _drop_indexes(conn, t)]
+        for table in TABLES:
+            rows = book.rows[table]
+            if is_postgres(conn):
+                copy_rows(conn, table, rows.keys, rows.parts, rows.part)
+            else:
+                _insert_sqlite(conn, table, rows.frame())
+        for statement in rebuild:
+            conn.exec_driver_sql(statement)
+        timer.lap("tables")
+        _opening(conn, book, totals, business_date)
         uow.commit()
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "ANALYZE " + ", ".join(frames))
-    return {t: len(f) for t, f in frames.items()}
+                "ANALYZE " + ", ".join(TABLES))
+    timer.lap("opening")
 
 
-def _drop_plain_indexes(conn: Connection, tables: list[str]) -> list[str]:
-    """Drop the indexes no constraint owns; return the statements that rebuild them."""
+def _insert_sqlite(conn: Connection, table: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    names = frame.columns
+    casts = [pl.col(c).cast(pl.Utf8) if frame.schema[c] == pl.Date else
+             (pl.col(c).cast(pl.Int64) if frame.schema[c] == pl.Boolean else pl.col(c))
+             for c in names]
+    rows = frame.select(casts).rows()
+    sql = (f"INSERT INTO {table} ({', '.join(names)}) "
+           f"VALUES ({', '.join('?' for _ in names)})")
+    conn.connection.driver_connection.cursor().executemany(sql, rows)  # type: ignore[union-attr]
+
+
+def _fix_sequences(conn: Connection) -> None:
     if not is_postgres(conn):
-        return []
-    rows = conn.execute(text(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-        "AND i.tablename = ANY(:tables) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-        "WHERE c.conname = i.indexname)"), {"tables": tables}).all()
-    for name, _definition in rows:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [definition for _name, definition in rows] + _drop_unreferenced_keys(conn, tables)
-
-
-def _drop_unreferenced_keys(conn: Connection, tables: list[str]) -> list[str]:
-    """Primary keys no foreign key points at (installments, postings, events) are dropped too
-    and added back after the load: one index build instead of millions of b-tree inserts. The
-    re-added key still checks uniqueness, inside the same transaction."""
-    rows = conn.execute(text(
-        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-        "FROM pg_constraint c WHERE c.contype = 'p' "
-        "AND c.conrelid::regclass::text = ANY(:tables) "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
-        "AND f.confrelid = c.conrelid)"), {"tables": tables}).all()
-    for table, name, _definition in rows:
-        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-    return [f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
-            for table, name, definition in rows]
+        return
+    for table in ("customers", "credit_lines", "loan_events", "journal_entries"):
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"(SELECT max(id) FROM {table}))"))
 
 
 def _provisions(conn: Connection, loans_f: pl.DataFrame, day: date) -> list[Entry]:
@@ -201,50 +446,6 @@ def _provisions(conn: Connection, loans_f: pl.DataFrame, day: date) -> list[Entr
         for p, by_class in allowance.items() for c, v in by_class.items()])
     today = {p: sum(v.values()) for p, v in allowance.items()}
     return accounting.provision_entries(day, today, {})
-
-
-def _bypass_triggers(conn: Connection) -> bool:
-    if not is_postgres(conn):
-        return False
-    if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))\
-            .scalar_one():
-        return False
-    conn.execute(text("SET LOCAL session_replication_role = replica"))
-    return True
-
-
-def _check_balanced(conn: Connection) -> None:
-    bad = conn.execute(text(
-        "SELECT entry_id FROM postings GROUP BY entry_id "
-        "HAVING sum(debit_fen) <> sum(credit_fen) LIMIT 1")).first()
-    if bad is not None:
-        raise RuntimeError(f"generated entry {bad[0]} is unbalanced")
-    conn.execute(text("SET LOCAL session_replication_role = origin"))
-
-
-def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
-    if frame.is_empty():
-        return
-    if is_postgres(conn):
-        copy_frame(conn, table, frame)
-        return
-    names = frame.columns
-    casts = [pl.col(c).cast(pl.Utf8) if frame.schema[c] == pl.Date else
-             (pl.col(c).cast(pl.Int64) if frame.schema[c] == pl.Boolean else pl.col(c))
-             for c in names]
-    rows = frame.select(casts).rows()
-    sql = (f"INSERT INTO {table} ({', '.join(names)}) "
-           f"VALUES ({', '.join('?' for _ in names)})")
-    conn.connection.driver_connection.cursor().executemany(sql, rows)  # type: ignore[union-attr]
-
-
-def _fix_sequences(conn: Connection, frames: dict[str, pl.DataFrame]) -> None:
-    if not is_postgres(conn):
-        return
-    for table in ("customers", "credit_lines", "loan_events", "journal_entries"):
-        if not frames[table].is_empty():
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                              f"(SELECT max(id) FROM {table}))"))
 
 
 def describe(counts: dict[str, int]) -> str:
