@@ -4,6 +4,7 @@ servicing side and cleaned by the next run."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 
 import lendcore.store.tables  # noqa: F401  (every table in the metadata)
 from lendcore.eod import store as eod_store
@@ -21,6 +22,7 @@ from lendcore.ledger.store import audit
 from lendcore.portfolio import load
 from lendcore.portfolio.generate import generate
 from lendcore.store.base import metadata
+from lendcore.store.db import make_engine
 from tests.conftest import fresh_database
 
 BUSINESS_DATE = date(2026, 3, 1)
@@ -82,9 +84,9 @@ def test_portfolio_binary_copy_writes_every_type_exactly(pg_engine: Engine) -> N
 def test_portfolio_generate_on_postgres_writes_the_books_rows_and_keys(
         pg_engine: Engine, tmp_path: object, pg_url: str) -> None:
     _counts, seconds, a, protos = generate(_url(pg_engine), LOANS, 5, BUSINESS_DATE, workers=1)
-    book = load.book_rows(protos, a, BUSINESS_DATE)
+    book = load.Book(protos, a, BUSINESS_DATE)
     for name in load.TABLES:
-        want = _expected(book.rows[name].frame(), name)
+        want = _expected(book.rows(name).frame(), name)
         got = _table(pg_engine, name)
         assert got[:len(want)] == want, name
         if name != "journal_entries":  # then the book-wide opening entries, without a loan
@@ -161,3 +163,31 @@ def test_generate_refuses_a_book_and_a_second_generator(pg_engine: Engine) -> No
     generate(_url(pg_engine), 300, 1, BUSINESS_DATE, workers=1)
     with pytest.raises(RuntimeError, match="already holds"):
         generate(_url(pg_engine), 300, 1, BUSINESS_DATE, workers=1)
+
+
+@pytest.mark.postgres
+def test_portfolio_generate_without_the_right_to_bypass_triggers_loads_in_one_transaction(
+        pg_url: str) -> None:
+    """A role that is not a superuser: the ledger's triggers and foreign keys stay on."""
+    server = pg_url.rsplit("/", 1)[0]
+    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    name = f"lc_gen_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{name}"'))
+    url = server.replace("//postgres@", f"//{name}@") + f"/{name}"
+    try:
+        _counts, seconds, *_ = generate(url, 600, 3, BUSINESS_DATE, workers=1)
+        assert "claim" not in seconds  # the parallel load was not taken
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM loans")).scalar_one() == 600
+            assert eod_store.business_date(conn) == BUSINESS_DATE
+            assert audit(conn) == []
+            assert _indexes(conn)  # rebuilt
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()

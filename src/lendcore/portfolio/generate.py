@@ -9,9 +9,11 @@ the ledger audit passes right after.
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from multiprocessing import get_context
+
+from sqlalchemy import Engine
 
 from lendcore.portfolio.load import Assignment, assign, load_book
 from lendcore.portfolio.prototypes import Prototype, prototypes
@@ -22,20 +24,21 @@ def prototype_count(loans: int) -> int:
     return max(min(loans, 200), min(4000, loans // 250))
 
 
-def _chunks(seed: int, count: int, business_date: date,
-            workers: int) -> list[tuple[int, int, date]]:
-    return [(seed * 1000 + i, count // workers + (i < count % workers), business_date)
-            for i in range(workers)]
-
-
-def build_prototypes(seed: int, count: int, business_date: date,
-                     workers: int = 2) -> list[Prototype]:
+def build_prototypes(seed: int, count: int, business_date: date, workers: int = 2,
+                     engine: Engine | None = None) -> list[Prototype]:
+    """The prototypes, walked in ``workers`` processes; ``engine``'s schema is upgraded
+    meanwhile."""
     if workers <= 1 or count < 200:
+        if engine is not None:
+            upgrade(engine)
         return prototypes(seed, count, business_date)
+    chunks = [(seed * 1000 + i, count // workers + (i < count % workers), business_date)
+              for i in range(workers)]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        parts = list(pool.map(prototypes, *zip(*_chunks(seed, count, business_date, workers),
-                                               strict=True)))
-    return [p for part in parts for p in part]
+        parts = [pool.submit(prototypes, *chunk) for chunk in chunks]
+        if engine is not None:
+            upgrade(engine)
+        return [p for part in parts for p in part.result()]
 
 
 def generate(url: str, loans: int, seed: int, business_date: date,
@@ -44,19 +47,9 @@ def generate(url: str, loans: int, seed: int, business_date: date,
     """Fill the (empty) database; returns row counts, seconds per phase, and the copies' plan."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    count = prototype_count(loans)
     engine = make_engine(url)
     try:
-        if workers <= 1 or count < 200:
-            upgrade(engine)
-            protos = prototypes(seed, count, business_date)
-        else:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                parts: list[Future[list[Prototype]]] = [
-                    pool.submit(prototypes, *chunk)
-                    for chunk in _chunks(seed, count, business_date, workers)]
-                upgrade(engine)  # while the workers walk
-                protos = [p for part in parts for p in part.result()]
+        protos = build_prototypes(seed, prototype_count(loans), business_date, workers, engine)
         seconds["prototypes"] = round(time.perf_counter() - started, 3)
         a = assign(loans, len(protos), seed)
         started = time.perf_counter()

@@ -18,8 +18,8 @@ leaves the marker (``eod run`` and the servicing commands refuse: no business da
 lock keeps two generators off one database.
 
 SQLite, or a PostgreSQL role that may not bypass triggers: one transaction, tables in
-foreign-key order (SQLite ``executemany``; PostgreSQL binary COPY with plain indexes rebuilt at
-the end).
+foreign-key order (SQLite ``executemany``, PostgreSQL binary COPY), the indexes no foreign key
+needs dropped first and built once at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -144,55 +145,86 @@ def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_row_index("id", offset=1).with_columns(pl.col("id").cast(pl.Int64))
 
 
-@dataclass(frozen=True, slots=True)
 class Book:
-    rows: dict[str, Rows]  # per table, in TABLES order
-    loans: pl.DataFrame  # per loan: the columns the opening provisions need
+    """The book's rows, one table at a time (ids assigned; ledger ids from 1; loans in id
+    order). A table is built when asked for, so a loader can copy one while it builds the next;
+    what several tables share is built once."""
 
+    def __init__(self, protos: Sequence[Prototype], a: Assignment, business_date: date) -> None:
+        self.business_date = business_date
+        self.pf = _proto_frames(protos, business_date)
+        self.link = pl.DataFrame({"loan_id": a.loan_id, "customer_id": a.customer_id,
+                                  "proto": a.proto}).sort("loan_id")
 
-def book_rows(protos: Sequence[Prototype], a: Assignment, business_date: date) -> Book:
-    """Every table's rows for the book (ids assigned; ledger ids from 1), loans in id order."""
-    pf = _proto_frames(protos, business_date)
-    link = pl.DataFrame({"loan_id": a.loan_id, "customer_id": a.customer_id,
-                         "proto": a.proto}).sort("loan_id")
-    facts = link.join(pf["loans"].select(
-        "proto", "product_code", "status", "risk_class", "principal_outstanding_fen", "dpd",
-        "grace_days", "start_date"), on="proto", how="left", maintain_order="left")
-    lines = _credit_lines(facts, business_date)
-    loans_f = facts.join(lines.select("customer_id", "product_code",
-                                      pl.col("id").alias("credit_line_id")),
-                         on=["customer_id", "product_code"], how="left", maintain_order="left")
-    customers = facts.group_by("customer_id").agg(
-        pl.len().cast(pl.Int64).alias("loan_counter"),
-        pl.col("start_date").min().alias("created_on")).sort("customer_id")
-    by_loan = link.select("loan_id", "proto")
-    inst = _copies(by_loan, pf["installments"], ["proto"])
-    events = _numbered(_copies(by_loan, pf["events"], ["proto"]))
-    heads = _numbered(_copies(by_loan, pf["heads"], ["proto"]))
-    line_heads = pf["lines"].join(pf["heads"].with_row_index("head").select(
-        "proto", "k", pl.col("head").cast(pl.Int64)), on=["proto", "k"], maintain_order="left")
-    posts = _copies(heads.select(pl.col("id").alias("entry_id"), pl.col("part").alias("head")),
-                    line_heads, ["head"])
-    rows = {
-        "customers": Rows(customers.select(pl.col("customer_id").alias("id"), "created_on",
-                                           "loan_counter"),
-                          pl.DataFrame({"name_masked": ["张**"], "mobile_masked": ["138****5678"]}),
-                          np.zeros(customers.height, dtype=np.int64)),
-        "credit_lines": Rows.split(lines, ["id", "customer_id", "limit_fen", "used_fen",
-                                           "opened_on"]),
-        "loans": Rows(loans_f.select(pl.col("loan_id").alias("id"), "customer_id",
-                                     "credit_line_id"),
-                      pf["loans"].drop("proto"), loans_f["proto"].to_numpy()),
-        "installments": Rows(inst.select("loan_id"), pf["installments"].drop("proto"),
-                             inst["part"].to_numpy()),
-        "loan_events": Rows(events.select("id", "loan_id"), pf["events"].drop("proto"),
-                            events["part"].to_numpy()),
-        "journal_entries": Rows(heads.select("id", "loan_id"),
-                                pf["heads"].drop("proto", "k"), heads["part"].to_numpy()),
-        "postings": Rows(posts.select("entry_id"), pf["lines"].drop("proto", "k"),
-                         posts["part"].to_numpy()),
-    }
-    return Book(rows, facts)
+    def rows(self, table: str) -> Rows:
+        build = {"customers": self._customers, "credit_lines": self._credit_lines,
+                 "loans": self._loans, "installments": self._installments,
+                 "loan_events": self._events, "journal_entries": self._entries,
+                 "postings": self._postings}[table]
+        return build()
+
+    @cached_property
+    def facts(self) -> pl.DataFrame:
+        """Per loan, the columns credit lines, customers and the provisions are made from."""
+        return self.link.join(self.pf["loans"].select(
+            "proto", "product_code", "status", "risk_class", "principal_outstanding_fen", "dpd",
+            "grace_days", "start_date"), on="proto", how="left", maintain_order="left")
+
+    @cached_property
+    def lines(self) -> pl.DataFrame:
+        return _credit_lines(self.facts, self.business_date)
+
+    @cached_property
+    def heads(self) -> pl.DataFrame:
+        """Journal entries: per loan (in id order) its prototype's entries, numbered."""
+        return _numbered(_copies(self.link.select("loan_id", "proto"), self.pf["heads"],
+                                 ["proto"]))
+
+    def _installments(self) -> Rows:
+        inst = _copies(self.link.select("loan_id", "proto"), self.pf["installments"], ["proto"])
+        return Rows(inst.select("loan_id"), self.pf["installments"].drop("proto"),
+                    inst["part"].to_numpy())
+
+    def _loans(self) -> Rows:
+        loans_f = self.facts.join(self.lines.select("customer_id", "product_code",
+                                                    pl.col("id").alias("credit_line_id")),
+                                  on=["customer_id", "product_code"], how="left",
+                                  maintain_order="left")
+        return Rows(loans_f.select(pl.col("loan_id").alias("id"), "customer_id",
+                                   "credit_line_id"),
+                    self.pf["loans"].drop("proto"), loans_f["proto"].to_numpy())
+
+    def _events(self) -> Rows:
+        events = _numbered(_copies(self.link.select("loan_id", "proto"), self.pf["events"],
+                                   ["proto"]))
+        return Rows(events.select("id", "loan_id"), self.pf["events"].drop("proto"),
+                    events["part"].to_numpy())
+
+    def _entries(self) -> Rows:
+        return Rows(self.heads.select("id", "loan_id"), self.pf["heads"].drop("proto", "k"),
+                    self.heads["part"].to_numpy())
+
+    def _postings(self) -> Rows:
+        line_heads = self.pf["lines"].join(self.pf["heads"].with_row_index("head").select(
+            "proto", "k", pl.col("head").cast(pl.Int64)), on=["proto", "k"],
+            maintain_order="left")
+        posts = _copies(self.heads.select(pl.col("id").alias("entry_id"),
+                                          pl.col("part").alias("head")), line_heads, ["head"])
+        return Rows(posts.select("entry_id"), self.pf["lines"].drop("proto", "k"),
+                    posts["part"].to_numpy())
+
+    def _credit_lines(self) -> Rows:
+        return Rows.split(self.lines, ["id", "customer_id", "limit_fen", "used_fen",
+                                       "opened_on"])
+
+    def _customers(self) -> Rows:
+        customers = self.facts.group_by("customer_id").agg(
+            pl.len().cast(pl.Int64).alias("loan_counter"),
+            pl.col("start_date").min().alias("created_on")).sort("customer_id")
+        return Rows(customers.select(pl.col("customer_id").alias("id"), "created_on",
+                                     "loan_counter"),
+                    pl.DataFrame({"name_masked": ["张**"], "mobile_masked": ["138****5678"]}),
+                    np.zeros(customers.height, dtype=np.int64))
 
 
 def _credit_lines(loans_f: pl.DataFrame, business_date: date) -> pl.DataFrame:
@@ -215,16 +247,16 @@ def load_book(engine: Engine, protos: Sequence[Prototype], a: Assignment,
     ``seconds`` (if given) receives the wall time of each step.
     """
     timer = _Timer(seconds if seconds is not None else {})
-    book = book_rows(protos, a, business_date)
-    timer.lap("frames")
+    book = Book(protos, a, business_date)
     copies = np.bincount(a.proto, minlength=len(protos))
     totals = accrual_totals((p.state, p.product_code, int(c))
                             for p, c in zip(protos, copies, strict=True))
+    timer.lap("prototype rows")
     if engine.dialect.name == "postgresql" and _may_bypass_triggers(engine):
-        _load_parallel(engine, book, totals, business_date, timer)
+        counts = _load_parallel(engine, book, totals, business_date, timer)
     else:
-        _load_serial(engine, book, totals, business_date, timer)
-    return {t: len(r) for t, r in book.rows.items()}
+        counts = _load_serial(engine, book, totals, business_date, timer)
+    return {t: counts[t] for t in TABLES}
 
 
 class _Timer:
@@ -243,22 +275,26 @@ def _opening(conn: Connection, book: Book, totals: dict[str, dict[str, int]],
     """The book-wide opening entries (accruals, provisions) and the business date."""
     _fix_sequences(conn)
     last = business_date - timedelta(days=1)
-    post_many(conn, accrual_entries(last, totals) + _provisions(conn, book.loans, last))
+    post_many(conn, accrual_entries(last, totals) + _provisions(conn, book.facts, last))
     eod_store.set_business_date(conn, business_date)
 
 
 # --- PostgreSQL, parallel ---------------------------------------------------------------------
 
 def _load_parallel(engine: Engine, book: Book, totals: dict[str, dict[str, int]],
-                   business_date: date, timer: _Timer) -> None:
+                   business_date: date, timer: _Timer) -> dict[str, int]:
+    counts: dict[str, int] = {}
     with engine.connect() as control:
         try:
             _claim(control)
             timer.lap("claim")
             pool = ThreadPoolExecutor(LOAD_CONNECTIONS)
             try:
-                jobs = [pool.submit(_load_table, engine, t, book.rows[t], timer.seconds)
-                        for t in PARALLEL_ORDER]
+                jobs = []
+                for table in PARALLEL_ORDER:  # built here while the connections copy
+                    rows = book.rows(table)
+                    counts[table] = len(rows)
+                    jobs.append(pool.submit(_load_table, engine, table, rows, timer.seconds))
                 done, _pending = wait(jobs, return_when=FIRST_EXCEPTION)
                 for job in done:
                     job.result()  # raises a failed table's error; the marker stays
@@ -271,9 +307,8 @@ def _load_parallel(engine: Engine, book: Book, totals: dict[str, dict[str, int]]
                                 {"k": MARKER_KEY})
             timer.lap("opening")
         finally:
-            control.rollback()
-            control.execute(text("SELECT pg_advisory_unlock_all()"))
-            control.commit()
+            control.invalidate()  # ends the session, and with it the advisory lock
+    return counts
 
 
 def _may_bypass_triggers(engine: Engine) -> bool:
@@ -378,7 +413,7 @@ def _check_balanced(conn: Connection) -> None:
     """What the bypassed per-row ledger triggers check, set-wise: every entry balances."""
     bad = conn.execute(text(
         "SELECT entry_id FROM postings GROUP BY entry_id "
-        "HAVING sum(debit_fen) <> sum(credit_fen) LIMIT 1")).first()
+        "HAVING sum(debit_fen - credit_fen) <> 0 LIMIT 1")).first()
     if bad is not None:
         raise RuntimeError(f"generated entry {bad[0]} is unbalanced")
 
@@ -386,16 +421,19 @@ def _check_balanced(conn: Connection) -> None:
 # --- one transaction (SQLite; PostgreSQL without the right to bypass triggers) ----------------
 
 def _load_serial(engine: Engine, book: Book, totals: dict[str, dict[str, int]],
-                 business_date: date, timer: _Timer) -> None:
+                 business_date: date, timer: _Timer) -> dict[str, int]:
+    counts: dict[str, int] = {}
     with UnitOfWork(engine) as uow:
         conn = uow.conn
         for table in TABLES:
             if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar_one():
                 raise RuntimeError(f"the database already holds {table}; "
                                    "generate into an empty one")
-        rebuild = [s for t in TABLES for s in _drop_indexes(conn, t)]
+        rebuild = [s for t in TABLES if not _defers_triggers(conn, t)
+                   for s in _drop_indexes(conn, t)]
         for table in TABLES:
-            rows = book.rows[table]
+            rows = book.rows(table)
+            counts[table] = len(rows)
             if is_postgres(conn):
                 copy_rows(conn, table, rows.keys, rows.parts, rows.part)
             else:
@@ -410,6 +448,15 @@ def _load_serial(engine: Engine, book: Book, totals: dict[str, dict[str, int]],
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                 "ANALYZE " + ", ".join(TABLES))
     timer.lap("opening")
+    return counts
+
+
+def _defers_triggers(conn: Connection, table: str) -> bool:
+    """PostgreSQL: the table has deferred triggers (the ledger's balance checks). Rows copied
+    with them on leave events pending until commit, and no index may be added meanwhile."""
+    return is_postgres(conn) and bool(conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) "
+        "AND tgdeferrable)"), {"t": table}).scalar_one())
 
 
 def _insert_sqlite(conn: Connection, table: str, frame: pl.DataFrame) -> None:
