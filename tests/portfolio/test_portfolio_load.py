@@ -81,6 +81,15 @@ def test_portfolio_binary_copy_writes_every_type_exactly(pg_engine: Engine) -> N
 
 
 @pytest.mark.postgres
+def test_portfolio_binary_copy_refuses_a_key_its_column_cannot_hold(pg_engine: Engine) -> None:
+    with pg_engine.begin() as conn:
+        conn.execute(text("CREATE TEMP TABLE t (id bigint, n integer, name text)"))
+        with pytest.raises(ValueError, match="does not fit"):
+            copy_rows(conn, "t", pl.DataFrame({"id": [1], "n": [2**31]}),
+                      pl.DataFrame({"name": ["x"]}), np.array([0]))
+
+
+@pytest.mark.postgres
 def test_portfolio_generate_on_postgres_writes_the_books_rows_and_keys(
         pg_engine: Engine, tmp_path: object, pg_url: str) -> None:
     _counts, seconds, a, protos = generate(_url(pg_engine), LOANS, 5, BUSINESS_DATE, workers=1)

@@ -6,6 +6,8 @@ PostgreSQL copies the changed columns into a temporary table and runs one ``UPDA
 SQLite runs one ``executemany`` of an ``UPDATE ... WHERE id = ?``. Both update a row only if its
 ``version`` is still the one read (a repayment committed meanwhile makes the partition retry),
 and bump it.
+
+:func:`copy_rows` writes rows in bulk with binary COPY (the synthetic book's load).
 """
 
 from __future__ import annotations
@@ -260,8 +262,14 @@ def _binary_heads(keys: pl.DataFrame, types: dict[str, str], fields_per_row: int
         if (types[name] == "date") != (column.dtype == pl.Date):
             raise TypeError(f"key column {name} is {column.dtype}, the table's is {types[name]}")
         values = column.to_physical().to_numpy()
-        heads[f"{name} length"] = heads.dtype[name].itemsize
-        heads[name] = values - _PG_EPOCH_DAYS if types[name] == "date" else values
+        if types[name] == "date":
+            values = values - _PG_EPOCH_DAYS
+        target = heads.dtype[name]
+        if target.kind == "i" and len(values) and not (
+                np.iinfo(target).min <= values.min() and values.max() <= np.iinfo(target).max):
+            raise ValueError(f"key column {name} does not fit the table's {types[name]}")
+        heads[f"{name} length"] = target.itemsize
+        heads[name] = values
     return heads.view(np.dtype((np.void, heads.dtype.itemsize)))
 
 

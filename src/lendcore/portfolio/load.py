@@ -82,8 +82,8 @@ def assign(count: int, prototypes: int, seed: int, first_customer: int = 1) -> A
 class Rows:
     """A table's rows: row i is ``keys`` row i followed by ``parts`` row ``part[i]``.
 
-    ``keys`` are the row's own columns (ids, never NULL); ``parts`` are the rest, one row per
-    prototype row, shared by all its copies.
+    ``keys`` are the row's own columns (ids and the like: fixed-width, never NULL); ``parts``
+    are the rest, one row per prototype row, shared by all its copies.
     """
 
     keys: pl.DataFrame
