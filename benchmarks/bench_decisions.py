@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -196,15 +198,25 @@ def wrk_run(base: str, rate: int, seconds: float, bodies: list[str],
     return ms("50"), ms("99"), achieved
 
 
-def api_wrk(rate: int, seconds: float) -> None:
-    import json as _json
-
+@contextmanager
+def running_server() -> Iterator[tuple[str, str]]:
+    """A server on the benchmark database (a fresh SQLite file unless
+    ``LENDCORE_BENCH_DATABASE_URL``): yields (base URL, database URL), stops it afterwards."""
     tmp = Path(tempfile.mkdtemp())
     db_url = os.environ.get("LENDCORE_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
     port = free_port()
     server = start_server(db_url, port)
-    base = f"http://127.0.0.1:{port}"
     try:
+        yield f"http://127.0.0.1:{port}", db_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def api_wrk(rate: int, seconds: float) -> None:
+    import json as _json
+
+    with running_server() as (base, db_url):
         bodies = [_json.dumps(applicant(i)) for i in range(int(rate * seconds * 1.3))]
         wrk_run(base, rate, 1, [""])
         h50, h99, hrate = wrk_run(base, rate, seconds, [""])
@@ -213,18 +225,10 @@ def api_wrk(rate: int, seconds: float) -> None:
         print(f"POST /applications (wrk) rate {drate:.0f}/s  p50 {d50:.2f} ms  p99 {d99:.2f} ms")
         print(f"decision p99 / health p99 = {d99 / h99:.2f}  (database: {db_url.split(':')[0]}; "
               "goal: decision p99 <= 10 ms at 500/s)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def api(rate: int, seconds: float) -> None:
-    tmp = Path(tempfile.mkdtemp())
-    db_url = os.environ.get("LENDCORE_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
-    port = free_port()
-    server = start_server(db_url, port)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with running_server() as (base, db_url):
         bodies = [applicant(i) for i in range(int(rate * seconds) + 2 * rate)]
         asyncio.run(drive(base, "/health", rate, 1.0, None))  # warm up
         asyncio.run(drive(base, "/applications", rate, 1.0, bodies[-rate:]))
@@ -233,9 +237,6 @@ def api(rate: int, seconds: float) -> None:
             drive(base, "/applications", rate, seconds, bodies)))
         print(f"decision p99 / health p99 = {dec / health:.2f}  (database: {db_url.split(':')[0]}; "
               "goal: decision p99 <= 10 ms at 500/s)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def main() -> None:

@@ -43,12 +43,13 @@ def _field_of(loc: Any) -> str | None:
     return ".".join(parts) or None
 
 
+DEFAULT_WORKER_THREADS = 10  # for a pool without a fixed size
+
+
 def _pool_capacity(engine: Engine) -> int:
+    """The connections the engine's pool keeps (10 on PostgreSQL, 5 for a SQLite file)."""
     size = getattr(engine.pool, "size", None)
     return int(size()) if callable(size) else DEFAULT_WORKER_THREADS
-
-
-DEFAULT_WORKER_THREADS = 10
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -57,7 +58,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # As many worker threads as the pool keeps connections: with anyio's default of 40,
-        # a burst checked out 40 connections, the 30 above the pool's 10 were closed again on
+        # a burst checked out 40 connections, the 30 above PostgreSQL's pool of 10 closed on
         # return, and every new one cost PostgreSQL a backend process. Requests beyond this
         # wait on the event loop, which costs nothing.
         anyio.to_thread.current_default_thread_limiter().total_tokens = _pool_capacity(
