@@ -30,6 +30,7 @@ from lendcore.origination.scorecard import Scorecard, load_scorecard
 from lendcore.rates import ppb_to_rate, rate_to_ppb
 from lendcore.store.core_tables import credit_lines, customers
 from lendcore.store.origination_tables import decisions, reviews
+from lendcore.store.prepared import Prepared
 from lendcore.store.uow import UnitOfWork
 
 REVIEW_OUTCOMES = ("approve", "decline")
@@ -45,33 +46,40 @@ class Decided:
         return {"decision_id": self.decision_id, **self.decision.as_dict()}
 
 
-# The applicant's history in one round trip, built once (constructing statements per call cost
-# more than running them): a live decline's wait, the customer, and their cash line.
+# The applicant's history in one round trip, and the writes of a decision: prepared once and
+# run on the driver's cursor (``store.prepared``): through ``Connection.execute`` these five
+# statements cost more Python than the decision itself.
 _CUSTOMER = (select(customers.c.id).where(customers.c.id_number_hash == bindparam("h"))
              .limit(1).scalar_subquery())
 _LINE = and_(credit_lines.c.customer_id == _CUSTOMER,
              credit_lines.c.product_code == policy.PRODUCT_CODE)
-_PRIOR = select(
+_PRIOR = Prepared(select(
     select(func.max(decisions.c.reapply_after)).where(
         decisions.c.id_number_hash == bindparam("h"), decisions.c.outcome == "decline",
         decisions.c.reapply_after > bindparam("on")).scalar_subquery().label("wait"),
     _CUSTOMER.label("customer_id"),
     select(credit_lines.c.frozen).where(_LINE).scalar_subquery().label("frozen"),
     select(credit_lines.c.limit_fen).where(_LINE).scalar_subquery().label("limit_fen"),
-)
-_INSERT_DECISION = decisions.insert()
-_INSERT_CUSTOMER = customers.insert()
-_LINE_ID = select(credit_lines.c.id).where(
-    credit_lines.c.customer_id == bindparam("customer_id"),
-    credit_lines.c.product_code == policy.PRODUCT_CODE)
-_INSERT_LINE = credit_lines.insert()
+))
+_LOCK_APPLICANT = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"))
+_INSERT_DECISION = Prepared(decisions.insert().returning(decisions.c.id))
+_INSERT_CUSTOMER = Prepared(customers.insert().returning(customers.c.id))
+_UPDATE_CUSTOMER = Prepared(update(customers).where(customers.c.id == bindparam("customer_id"))
+                            .values(version=customers.c.version + 1))
+_LINE_ID = Prepared(select(credit_lines.c.id).where(
+    credit_lines.c.customer_id == bindparam("owner"),
+    credit_lines.c.product_code == policy.PRODUCT_CODE))
+_INSERT_LINE = Prepared(credit_lines.insert())
+_UPDATE_LINE = Prepared(update(credit_lines).where(
+    credit_lines.c.customer_id == bindparam("owner"),
+    credit_lines.c.product_code == policy.PRODUCT_CODE).values(
+        status="open", version=credit_lines.c.version + 1))
 
 
 def _prior(uow: UnitOfWork, id_hash: str, on: date) -> tuple[Prior, int | None]:
-    row = uow.conn.execute(_PRIOR, {"h": id_hash, "on": on}).one()
-    customer_id = row.customer_id
-    return Prior(reapply_after=row.wait, existing_customer=customer_id is not None,
-                 line_frozen=bool(row.frozen), current_limit_fen=row.limit_fen), customer_id
+    wait, customer_id, frozen, limit_fen = _PRIOR.one(uow.conn, {"h": id_hash, "on": on})
+    return Prior(reapply_after=wait, existing_customer=customer_id is not None,
+                 line_frozen=bool(frozen), current_limit_fen=limit_fen), customer_id
 
 
 def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None = None,
@@ -83,8 +91,7 @@ def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None =
     if consented and kyc.check_id_number(app.identity.id_number, app.application_date)[0]:
         id_hash = kyc.id_number_hash(app.identity.id_number, key or id_hash_key())
         if uow.is_postgres:
-            uow.conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"),
-                             {"h": id_hash})
+            _LOCK_APPLICANT.execute(uow.conn, {"h": id_hash})
         prior, customer_id = _prior(uow, id_hash, app.application_date)
     decision = decide(app, prior, card)
     if decision.outcome is Outcome.APPROVE:
@@ -92,7 +99,7 @@ def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None =
         customer_id = _open_line(uow, app, decision, id_hash, customer_id)
     elif decision.outcome is Outcome.DECLINE:
         customer_id = customer_id if id_hash else None
-    decision_id = uow.conn.execute(_INSERT_DECISION, dict(
+    (decision_id,) = _INSERT_DECISION.one(uow.conn, dict(
         decided_on=app.application_date,
         product_code=app.product,
         outcome=decision.outcome.value,
@@ -105,7 +112,7 @@ def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None =
         id_number_hash=id_hash,
         customer_id=customer_id,
         inputs_masked_json=_masked_inputs(app, decision, id_hash) if consented else None,
-    )).inserted_primary_key[0]  # type: ignore[index]
+    ))
     return Decided(int(decision_id), decision, customer_id)
 
 
@@ -149,24 +156,18 @@ def upsert_line(uow: UnitOfWork, customer_id: int | None, id_hash: str, masked: 
     conn = uow.conn
     new_customer = customer_id is None  # so without a line yet
     if customer_id is None:
-        customer_id = int(conn.execute(_INSERT_CUSTOMER, dict(
-            id_number_hash=id_hash, created_on=on, **masked)).inserted_primary_key[0])  # type: ignore[index]
+        (customer_id,) = _INSERT_CUSTOMER.one(conn, dict(
+            id_number_hash=id_hash, created_on=on, **masked))
     else:
-        conn.execute(update(customers).where(customers.c.id == customer_id)
-                     .values(version=customers.c.version + 1, **masked))
-    where = (credit_lines.c.customer_id == customer_id,
-             credit_lines.c.product_code == policy.PRODUCT_CODE)
-    line = (None if new_customer
-            else conn.execute(_LINE_ID, {"customer_id": customer_id}).first())
-    if line is None:
-        conn.execute(_INSERT_LINE, dict(
+        _UPDATE_CUSTOMER.execute(conn, dict(customer_id=customer_id, **masked))
+    if new_customer or _LINE_ID.first(conn, {"owner": customer_id}) is None:
+        _INSERT_LINE.execute(conn, dict(
             customer_id=customer_id, product_code=policy.PRODUCT_CODE, limit_fen=limit_fen,
             daily_rate_ppb=daily_rate_ppb, opened_on=on))
     else:
-        conn.execute(update(credit_lines).where(*where).values(
-            limit_fen=limit_fen, daily_rate_ppb=daily_rate_ppb, status="open",
-            version=credit_lines.c.version + 1))
-    return customer_id
+        _UPDATE_LINE.execute(conn, dict(owner=customer_id, limit_fen=limit_fen,
+                                        daily_rate_ppb=daily_rate_ppb))
+    return int(customer_id)
 
 
 def _decision_row(uow: UnitOfWork, decision_id: int) -> Any:
