@@ -86,3 +86,25 @@ def _worst_profile() -> dict[str, object]:
     profile.update(status_of_existing_checking_account="... < 0 DM", duration_in_month=60,
                    credit_amount=Decimal(15000))
     return profile
+
+
+def test_every_numeric_attribute_of_the_table_has_monotone_points() -> None:
+    table = json.loads(POINTS_PATH.read_text(encoding="utf-8"))
+    numeric = [a for a in table["attributes"] if a["kind"] == "numeric"]
+    assert {a["name"] for a in numeric} >= {"duration_in_month", "credit_amount", "age_in_years"}
+    for attr in numeric:
+        woe = [b["woe"] for b in attr["bins"]]
+        assert woe == sorted(woe) or woe == sorted(woe, reverse=True), attr["name"]
+        points = [b["points"] for b in attr["bins"]]
+        assert points == sorted(points) or points == sorted(points, reverse=True), attr["name"]
+
+
+def test_bins_that_break_the_trend_are_merged_in_the_direction_with_the_larger_iv() -> None:
+    import numpy as np
+
+    # Four bins of 20 rows with bad counts 2, 8, 6, 16: the middle pair breaks the rise.
+    values = np.repeat([1.0, 2.0, 3.0, 4.0], 20)
+    y = np.zeros(80, dtype=int)
+    for start, bads in zip((0, 20, 40, 60), (2, 8, 6, 16), strict=True):
+        y[start:start + bads] = 1
+    assert training._monotone_cuts(values, y, [1.5, 2.5, 3.5]) == [1.5, 3.5]
