@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
 from origination_helpers import ON, application
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from lendcore.errors import Conflict, RuleViolation
 from lendcore.origination import service
 from lendcore.origination.model import Outcome
 from lendcore.store.core_tables import credit_lines, customers
-from lendcore.store.origination_tables import decisions
+from lendcore.store.origination_tables import decisions, reviews
 from lendcore.store.uow import UnitOfWork
 
 KEY = b"test-key"
@@ -96,3 +98,40 @@ def test_a_review_is_recorded_with_who_and_why_and_one_is_open_at_a_time(engine:
         assert service.review_queue(uow) == []
         assert service.explain(uow, decided.decision_id)["reviews"][0]["outcome_reason"] == (
             "enrolment confirmed")
+
+
+def test_two_review_requests_at_the_same_moment_open_one_review(engine: Engine) -> None:
+    """Both requests pass the "none open yet" check before either commits (PostgreSQL reads
+    committed data; SQLite serialises writers, so there the second simply sees the first): the
+    unique index on open reviews refuses the second, as the same Conflict."""
+    decided = decide(engine, occupation="student")
+    first = UnitOfWork(engine).__enter__()
+    try:
+        service.request_review(first, decided.decision_id, ON, "first")
+        if engine.dialect.name == "postgresql":
+            outcome: list[object] = []
+
+            def second() -> None:
+                try:
+                    with UnitOfWork(engine) as uow:
+                        outcome.append(service.request_review(uow, decided.decision_id, ON))
+                        uow.commit()
+                except Conflict as exc:
+                    outcome.append(exc)
+
+            worker = threading.Thread(target=second)
+            worker.start()  # its insert waits on the first's uncommitted index entry
+            worker.join(timeout=0.5)
+            assert worker.is_alive()
+            first.commit()
+            worker.join(timeout=10)
+            assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+        else:
+            first.commit()
+    finally:
+        first.__exit__(None, None, None)
+    with engine.connect() as conn:
+        assert conn.execute(select(reviews.c.status)).scalars().all() == ["open"]
+    with UnitOfWork(engine) as uow, pytest.raises(IntegrityError):  # the index itself
+        uow.conn.execute(reviews.insert().values(decision_id=decided.decision_id,
+                                                 requested_on=ON, status="open"))

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from lendcore.money import format_yuan
@@ -224,9 +225,13 @@ def request_review(uow: UnitOfWork, decision_id: int, requested_on: date,
         reviews.c.decision_id == decision_id, reviews.c.status == "open")).scalar()
     if open_id is not None:
         raise Conflict(f"review {open_id} of this decision is already open", field="decision_id")
-    review_id = uow.conn.execute(reviews.insert().values(
-        decision_id=decision_id, requested_on=requested_on, request_reason=reason,
-        status="open")).inserted_primary_key[0]  # type: ignore[index]
+    try:
+        with uow.conn.begin_nested():  # a savepoint: a lost race leaves the command usable
+            review_id = uow.conn.execute(reviews.insert().values(
+                decision_id=decision_id, requested_on=requested_on, request_reason=reason,
+                status="open")).inserted_primary_key[0]  # type: ignore[index]
+    except IntegrityError as exc:  # another request opened one after the check above
+        raise Conflict("a review of this decision is already open", field="decision_id") from exc
     return {"review_id": int(review_id), "decision_id": decision_id, "status": "open"}
 
 

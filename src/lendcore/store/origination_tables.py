@@ -9,7 +9,18 @@ columns NULL). Rates are BIGINT parts per billion, money BIGINT fen.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 from lendcore.store.base import Fen, IdType, metadata
 
@@ -44,6 +55,9 @@ reviews = Table(
     Column("reviewer", String(64)),
     Column("outcome_reason", Text),
     Column("decided_on", Date),
+    # One open review per decision, also when two requests arrive at once (migration 0007).
+    Index("uq_reviews_open_decision", "decision_id", unique=True,
+          postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
 )
 
 limit_changes = Table(
