@@ -4,12 +4,13 @@
 
 1. In-process: one decision (KYC, ladder, score, price, limit: ``ladder.decide``) p50/p99,
    goal p99 <= 1 ms; beside it, parsing the JSON body into the domain (the edge's cost).
-2. API: uvicorn serving ``create_app()`` on 127.0.0.1 (a fresh SQLite file, WAL), driven at a
-   fixed arrival rate (open loop: requests are sent on schedule whether or not earlier ones have
-   answered, so queueing shows in the latency) by an asyncio/httpx load generator in this
-   process, first ``GET /health`` then ``POST /applications`` (each a distinct applicant, each
-   a committed decision and customer/line write), same server, same run. Goal: p99 <= 10 ms at
-   500 requests/s. Printed: p50/p99/max, achieved rate, errors, and the p99 ratio decision/health.
+2. API: ``lendcore serve`` (uvicorn processes serving ``create_app()``) on 127.0.0.1 (a fresh
+   SQLite file, WAL), driven at a fixed arrival rate (open loop: requests are sent on schedule
+   whether or not earlier ones have answered, so queueing shows in the latency) by an
+   asyncio/httpx load generator in this process, first ``GET /health`` then ``POST
+   /applications`` (each a distinct applicant, each a committed decision and customer/line
+   write), same server, same run. Goal: p99 <= 10 ms at 500 requests/s. Printed: p50/p99/max,
+   achieved rate, errors, and the p99 ratio decision/health.
 
 Load generator: ``wrk`` when installed (Debian: ``apt-get install -y wrk``), 32 connections
 (``LENDCORE_BENCH_CONNECTIONS``) each pausing a random 0 to ``2 x 32/rate`` s between requests, so
@@ -92,14 +93,11 @@ def free_port() -> int:
 
 
 def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
-    from lendcore.store.db import make_engine, upgrade
-
-    engine = make_engine(db_url)
-    upgrade(engine)  # once, before the workers start (they would race to create the schema)
-    engine.dispose()
+    """``lendcore serve``, as deployed: it migrates the database once, then starts the worker
+    processes (each with its own ``SO_REUSEPORT`` socket; see ``lendcore.api.server``)."""
     env = {**os.environ, "LENDCORE_DATABASE_URL": db_url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "lendcore.api.app:create_app",
+        [sys.executable, "-c", "from lendcore.cli import main; main()", "serve",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
          "--no-access-log", "--workers", os.environ.get("LENDCORE_BENCH_WORKERS", "2")],
         env=env)

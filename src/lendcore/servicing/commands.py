@@ -165,18 +165,14 @@ def loan_payoff(loan_id: int, on: str = typer.Option(..., help="YYYY-MM-DD")) ->
 
 
 def serve_cmd(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
-              workers: int = typer.Option(1, help="server processes (one per core)")) -> None:
+              workers: int = typer.Option(1, min=1, help="server processes (one per core)"),
+              log_level: str = typer.Option("info", help="uvicorn's log level"),
+              access_log: bool = typer.Option(True, help="log every request")) -> None:
     """Run the REST API (OpenAPI at /openapi.json, docs at /docs)."""
-    import uvicorn
+    from lendcore.api.server import serve
 
     engine().dispose()  # migrate and set the business date once, before any worker starts
-    if workers > 1:
-        uvicorn.run("lendcore.api.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
-        return
-    from lendcore.api.app import create_app
-
-    uvicorn.run(create_app(engine()), host=host, port=port, log_level="info")
+    serve(host, port, workers=workers, log_level=log_level, access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:
