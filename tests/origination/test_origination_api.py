@@ -14,7 +14,7 @@ from origination_helpers import body
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from lendcore.api.app import create_app
+from lendcore.api.app import MAX_DIRECT_BODY, create_app
 from lendcore.origination import commands, routes
 
 
@@ -43,6 +43,29 @@ def test_a_missing_key_is_a_422_naming_the_field(client: TestClient) -> None:
     r = client.post("/applications", json=payload)
     assert r.status_code == 422
     assert r.json()["field"] == "monthly_income" and r.json()["error"] == "invalid_input"
+
+
+def test_the_direct_route_answers_bad_bodies_in_the_one_error_shape(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /applications is served from the ASGI call (LendcoreAPI.direct_routes), not by
+    FastAPI's router: the same shapes for broken JSON, an oversized body and a failure."""
+    r = client.post("/applications", content=b"{not json",
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_input"
+    r = client.post("/applications", content=b" " * (MAX_DIRECT_BODY + 1),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(routes, "_decide", broken)
+    r = client.post("/applications", json=body())
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal", "detail": "internal error", "field": None}
+    # Still documented: the router's declaration of the route feeds OpenAPI.
+    spec = client.get("/openapi.json").json()
+    assert "requestBody" in spec["paths"]["/applications"]["post"]
 
 
 def test_a_json_number_for_money_is_refused_naming_the_field(client: TestClient) -> None:

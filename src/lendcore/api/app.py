@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -43,6 +43,76 @@ def _field_of(loc: Any) -> str | None:
     return ".".join(parts) or None
 
 
+def lendcore_error_response(exc: LendcoreError) -> JSONResponse:
+    return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+
+def validation_error_response(errors: Sequence[Any]) -> JSONResponse:
+    """422 naming the first invalid field (pydantic's errors, from FastAPI or a model)."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    field = _field_of(first.get("loc", ()))
+    detail = str(first.get("msg", "invalid request"))
+    return JSONResponse(error_body("invalid_input", detail, field), status_code=422)
+
+
+def unexpected_error_response(exc: BaseException) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(error_body("internal", "internal error", None), status_code=500)
+
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+DirectRoute = Callable[["LendcoreAPI", Scope, Receive, Send], Awaitable[None]]
+
+
+class LendcoreAPI(FastAPI):
+    """FastAPI, with a few hot routes served straight from the ASGI call.
+
+    ``direct_routes`` maps (method, path) to a handler that reads the body, validates it with
+    its pydantic model and answers itself, with the same error shapes as the handlers below
+    (they share ``validation_error_response`` and friends). The route stays declared on its
+    router too, so OpenAPI documents it. Measured on ``POST /applications``: FastAPI's routing,
+    dependency solving and middleware layers cost about 0.2 ms of the request's 1 ms.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.direct_routes: dict[tuple[str, str], DirectRoute] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == "http":
+            direct = self.direct_routes.get((scope["method"], scope["path"]))
+            if direct is not None:
+                await direct(self, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
+
+
+MAX_DIRECT_BODY = 256 * 1024
+
+
+async def read_body(receive: Receive, limit: int = MAX_DIRECT_BODY) -> bytes | None:
+    """The request body, or None when it is over ``limit`` bytes."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def answer(scope: Scope, receive: Receive, send: Send, response: JSONResponse) -> None:
+    await response(scope, receive, send)  # type: ignore[arg-type]
+
+
 DEFAULT_WORKER_THREADS = 10  # for a pool without a fixed size
 
 
@@ -65,8 +135,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             _app.state.engine)
         yield
 
-    app = FastAPI(title="lendcore", version="0.1.0", description="Consumer-credit core API.",
-                  lifespan=lifespan)
+    app = LendcoreAPI(title="lendcore", version="0.1.0",
+                      description="Consumer-credit core API.", lifespan=lifespan)
     if engine is None:
         engine = make_engine()
         upgrade(engine)
@@ -75,14 +145,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(LendcoreError)
     async def _lendcore_error(_req: Request, exc: LendcoreError) -> JSONResponse:
-        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+        return lendcore_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        field = _field_of(first.get("loc", ()))
-        detail = str(first.get("msg", "invalid request"))
-        return JSONResponse(error_body("invalid_input", detail, field), status_code=422)
+        return validation_error_response(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -91,15 +158,16 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(error_body("internal", "internal error", None), status_code=500)
+        return unexpected_error_response(exc)
 
     @app.get("/health", tags=["system"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     for name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(name).router)
+        module = importlib.import_module(name)
+        app.include_router(module.router)
+        app.direct_routes.update(getattr(module, "DIRECT_ROUTES", {}))
     # Everything built so far (modules, routes, schemas, the engine) lives as long as the
     # process: moved out of the collector's generations, a full collection no longer walks it,
     # so it stops showing as a multi-millisecond pause in a request's latency.

@@ -43,6 +43,8 @@ assessed and nothing identifying is kept.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lendcore.money import format_yuan
 from lendcore.origination import kyc
 from lendcore.origination import policy as p
@@ -122,15 +124,39 @@ def adverse_reasons(score: Score) -> list[Reason]:
             for a in score.adverse(p.ADVERSE_REASONS)]
 
 
-def decide(app: Application, prior: Prior, card: Scorecard) -> Decision:
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the application shows on its own, before the store is asked about the applicant:
+    missing consents, KYC and the score (``kyc`` is None without consent; ``score`` is None
+    without a usable ID number). A server computes it before taking the writer lock."""
+
+    consent: tuple[Reason, ...]
+    kyc: Kyc | None = None
+    score: Score | None = None
+
+
+def assess(app: Application, card: Scorecard) -> Assessment:
     consent = consent_failures(app)
     if consent:
-        return Decision(Outcome.DECLINE, tuple(consent), consented=False)
+        return Assessment(tuple(consent))
     k = kyc.verify(app.identity.id_number, app.identity.id_expiry, app.application_date)
-    failures = eligibility_failures(app, k, prior)
     if not k.valid or k.age is None:
+        return Assessment((), k)
+    return Assessment((), k, card.score({**app.profile, "age_in_years": k.age}))
+
+
+def decide(app: Application, prior: Prior, card: Scorecard,
+           assessed: Assessment | None = None) -> Decision:
+    """The decision, given what the store knows (``prior``); ``assessed`` is ``assess(app,
+    card)`` when the caller already has it."""
+    a = assessed or assess(app, card)
+    if a.kyc is None:
+        return Decision(Outcome.DECLINE, a.consent, consented=False)
+    k = a.kyc
+    failures = eligibility_failures(app, k, prior)
+    if a.score is None:
         return Decision(Outcome.DECLINE, tuple(failures), kyc=k)
-    score = card.score({**app.profile, "age_in_years": k.age})
+    score = a.score
     if score.total < p.SCORE_REFER_MIN:
         failures.append(Reason("score_below_cutoff", f"score {score.total} is under "
                                                      f"{p.SCORE_REFER_MIN}"))

@@ -25,8 +25,8 @@ from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from lendcore.money import format_yuan
 from lendcore.origination import kyc, policy
 from lendcore.origination.config import id_hash_key
-from lendcore.origination.ladder import decide
-from lendcore.origination.model import Application, Decision, Outcome, Prior
+from lendcore.origination.ladder import Assessment, assess, decide
+from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior
 from lendcore.origination.scorecard import Scorecard, load_scorecard
 from lendcore.rates import ppb_to_rate, rate_to_ppb
 from lendcore.store.core_tables import credit_lines, customers
@@ -83,18 +83,41 @@ def _prior(uow: UnitOfWork, id_hash: str, on: date) -> tuple[Prior, int | None]:
                  line_frozen=bool(frozen), current_limit_fen=limit_fen), customer_id
 
 
-def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None = None,
-                       card: Scorecard | None = None) -> Decided:
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """An application's own part of the decision, which needs no database: consents, KYC,
+    score, the keyed ID-number hash (when the number is usable) and the masked inputs kept
+    for a reviewer (when consented). The API computes it before taking SQLite's writer lock,
+    so the lock covers only the applicant's history, the ladder's remaining rules and the
+    writes."""
+
+    card: Scorecard
+    assessed: Assessment
+    id_hash: str | None
+    masked_inputs: str | None
+
+
+def check(app: Application, *, key: bytes | None = None,
+          card: Scorecard | None = None) -> Checked:
     card = card or load_scorecard()
-    id_hash: str | None = None
+    assessed = assess(app, card)
+    k = assessed.kyc
+    id_hash = (kyc.id_number_hash(app.identity.id_number, key or id_hash_key())
+               if k is not None and k.valid else None)
+    masked = None if k is None else _masked_inputs(app, k, id_hash)
+    return Checked(card, assessed, id_hash, masked)
+
+
+def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None = None,
+                       card: Scorecard | None = None, checked: Checked | None = None) -> Decided:
+    c = checked or check(app, key=key, card=card)
+    card, id_hash = c.card, c.id_hash
     prior, customer_id = Prior(), None
-    consented = app.consents.credit_query and app.consents.sensitive_data
-    if consented and kyc.check_id_number(app.identity.id_number, app.application_date)[0]:
-        id_hash = kyc.id_number_hash(app.identity.id_number, key or id_hash_key())
+    if id_hash is not None:
         if uow.is_postgres:
             _LOCK_APPLICANT.execute(uow.conn, {"h": id_hash})
         prior, customer_id = _prior(uow, id_hash, app.application_date)
-    decision = decide(app, prior, card)
+    decision = decide(app, prior, card, c.assessed)
     if decision.outcome is Outcome.APPROVE:
         assert id_hash is not None and decision.limit_fen is not None
         customer_id = _open_line(uow, app, decision, id_hash, customer_id)
@@ -112,13 +135,13 @@ def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None =
         reapply_after=decision.reapply_after,
         id_number_hash=id_hash,
         customer_id=customer_id,
-        inputs_masked_json=_masked_inputs(app, decision, id_hash) if consented else None,
+        inputs_masked_json=c.masked_inputs,
     ))
     return Decided(int(decision_id), decision, customer_id)
 
 
-def _masked_inputs(app: Application, decision: Decision, id_hash: str | None) -> str:
-    k, ident, eco = decision.kyc, app.identity, app.ecosystem
+def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:
+    ident, eco = app.identity, app.ecosystem
     body = {
         "name": kyc.mask_name(ident.name),
         "id_number": kyc.mask_id_number(ident.id_number),

@@ -95,27 +95,27 @@ class UnitOfWork:
         return self.engine.dialect.name == "postgresql"
 
     def __enter__(self) -> UnitOfWork:
-        self._lock = _writer_lock(self.engine, self.read_only)
-        if self._lock is not None:
-            self._lock.acquire()
+        # The writer lock is taken after the pool's checkout and given up before its check-in:
+        # neither is part of the database's serial section.
+        conn = self.engine.connect()
         try:
-            self._open()
+            if self.read_only:
+                conn = conn.execution_options(lendcore_read_only=True)
+            self._lock = _writer_lock(self.engine, self.read_only)
+            if self._lock is not None:
+                self._lock.acquire()
+            conn.begin()
         except BaseException:
             self._release()
+            conn.close()
             raise
+        self._conn = conn
         return self
 
     def _release(self) -> None:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-    def _open(self) -> None:
-        conn = self.engine.connect()
-        if self.read_only:
-            conn = conn.execution_options(lendcore_read_only=True)
-        self._conn = conn
-        self._conn.begin()
 
     def commit(self) -> None:
         if self._batch is not None:
@@ -134,7 +134,7 @@ class UnitOfWork:
             if conn.in_transaction():
                 conn.rollback()
         finally:
+            self._release()
             conn.close()
             self._conn = None
             self._batch = None
-            self._release()
