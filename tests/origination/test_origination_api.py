@@ -59,7 +59,7 @@ def test_the_direct_route_answers_bad_bodies_in_the_one_error_shape(
     def broken(*_args: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(routes, "_decide", broken)
+    monkeypatch.setattr(routes.service, "decide_application", broken)
     r = client.post("/applications", json=body())
     assert r.status_code == 500
     assert r.json() == {"error": "internal", "detail": "internal error", "field": None}

@@ -27,12 +27,6 @@ BACKLOG = 2048
 RESTARTS_BEFORE_GIVING_UP = 5  # a worker that keeps dying within a second of starting
 
 
-def _uvicorn_config(log_level: str, access_log: bool) -> Any:
-    import uvicorn
-
-    return uvicorn.Config(APP_FACTORY, factory=True, log_level=log_level, access_log=access_log)
-
-
 def _listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -47,7 +41,8 @@ def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
     import uvicorn
 
     sock = _listening_socket(host, port)
-    uvicorn.Server(_uvicorn_config(log_level, access_log)).run(sockets=[sock])
+    config = uvicorn.Config(APP_FACTORY, factory=True, log_level=log_level, access_log=access_log)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve(host: str, port: int, *, workers: int = 1, log_level: str = "info",

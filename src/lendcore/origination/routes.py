@@ -15,25 +15,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from lendcore.api.app import (
-    MAX_DIRECT_BODY,
-    LendcoreAPI,
-    Receive,
-    Scope,
-    Send,
-    answer,
-    error_body,
-    lendcore_error_response,
-    read_body,
-    unexpected_error_response,
-    validation_error_response,
-)
+from lendcore.api.app import direct_json_route
 from lendcore.api.deps import IdPath, get_engine
 from lendcore.calendar import parse_date
-from lendcore.errors import LendcoreError
 from lendcore.origination import service
 from lendcore.origination.schemas import ApplicationIn
 from lendcore.store.uow import UnitOfWork
@@ -79,28 +66,9 @@ async def post_application(body: ApplicationIn,
     return _decide(engine, body)
 
 
-async def direct_post_application(app: LendcoreAPI, scope: Scope, receive: Receive,
-                                  send: Send) -> None:
-    """``POST /applications`` served from the ASGI call (``LendcoreAPI.direct_routes``): the
-    route above documents it; both decide through ``_decide``."""
-    body = await read_body(receive)
-    try:
-        if body is None:
-            response = JSONResponse(error_body(
-                "too_large", f"the body is over {MAX_DIRECT_BODY} bytes", None),
-                status_code=413)
-        else:
-            response = _decide(app.state.engine, ApplicationIn.model_validate_json(body))
-    except ValidationError as exc:
-        response = validation_error_response(exc.errors())
-    except LendcoreError as exc:
-        response = lendcore_error_response(exc)
-    except Exception as exc:  # the same 500, in the same shape, as the app's handler
-        response = unexpected_error_response(exc)
-    await answer(scope, receive, send, response)
-
-
-DIRECT_ROUTES = {("POST", "/applications"): direct_post_application}
+# Served straight from the ASGI call (``LendcoreAPI.direct_routes``); the route above documents
+# it, and both decide through ``_decide``.
+DIRECT_ROUTES = {("POST", "/applications"): direct_json_route(ApplicationIn, _decide)}
 
 
 @router.get("/decisions/{decision_id}")

@@ -28,8 +28,9 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+
+from lendcore.store.prepared import Compiled, compile_statement
 
 Params = dict[str, Any]
 
@@ -42,31 +43,18 @@ class _Queued:
     conflict: Exception | None
 
 
-Processors = dict[str, Any]
-_COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[UpdateBase, str, Processors]] = {}
+_COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[UpdateBase, Compiled]] = {}
 
 
-def _compiled(conn: Connection, stmt: UpdateBase, keys: tuple[str, ...]) -> tuple[str, Processors]:
-    """PostgreSQL text of ``stmt`` with ``%(name)s`` placeholders and the bind processors of its
-    parameters (booleans, say), compiled once per shape."""
+def _compiled(conn: Connection, stmt: UpdateBase, keys: tuple[str, ...]) -> Compiled:
+    """``stmt`` compiled for the connection's dialect (``store.prepared``), once per shape."""
     cache_key = (id(stmt), conn.dialect.name, keys)
     cached = _COMPILED.get(cache_key)
     if cached is not None and cached[0] is stmt:
-        return cached[1], cached[2]
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
-    assert isinstance(compiled, SQLCompiler)
-    if compiled.insert_prefetch or compiled.update_prefetch:
-        raise TypeError(f"statement needs Python-side defaults, so it cannot be pipelined: "
-                        f"{compiled.string[:80]}")
-    processors = dict(compiled._bind_processors)
-    _COMPILED[cache_key] = (stmt, compiled.string, processors)
-    return compiled.string, processors
-
-
-def _processed(params: Params, processors: Processors) -> Params:
-    if not processors:
-        return params
-    return {k: processors[k](v) if k in processors else v for k, v in params.items()}
+        return cached[1]
+    compiled = compile_statement(stmt, conn.dialect, keys)
+    _COMPILED[cache_key] = (stmt, compiled)
+    return compiled
 
 
 class WriteBatch:
@@ -90,10 +78,11 @@ class WriteBatch:
             self._queue.append(_Queued(stmt, params, expect_rows, conflict))
             return
         first = params[0] if isinstance(params, list) else params
-        sql, procs = _compiled(self.conn, stmt, tuple(sorted(first)))
-        ready = ([_processed(p, procs) for p in params] if isinstance(params, list)
-                 else _processed(params, procs))
-        self._queue.append(_Queued(sql, ready, expect_rows, conflict))
+        compiled = _compiled(self.conn, stmt, tuple(sorted(first)))
+        ready = ([compiled.parameters(p) for p in params] if isinstance(params, list)
+                 else compiled.parameters(params))
+        # PostgreSQL's placeholders are named, so the parameters are dicts, never tuples.
+        self._queue.append(_Queued(compiled.sql, ready, expect_rows, conflict))  # type: ignore[arg-type]
 
     def run(self) -> None:
         """Send everything queued in one pipeline, then check the row counts."""
