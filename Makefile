@@ -1,30 +1,39 @@
 # Two commands for a fresh machine: `make demo` (set up, run the main job) and `make test`
-# (set up, run ruff, mypy and every test). Each builds its own virtual environment in .venv.
+# (set up, run ruff, mypy and every test). Both use the virtual environment in .venv, each with
+# its own stamp: the demo installs the product and its tools (no training extras); the tests add
+# the dev tools and the `train` extra (scikit-learn, optbinning, scorecardpy, pandas).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(DEMO_STAMP): pyproject.toml tools/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e . -e ./tools
+	touch $(DEMO_STAMP)
+
+$(TEST_STAMP): pyproject.toml tools/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e './tools[train]'
+	touch $(TEST_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/lendcore demo
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tools/src tests benchmarks
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info tools/src/*.egg-info

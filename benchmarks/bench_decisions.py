@@ -39,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from stdnum.cn import ric
@@ -59,12 +59,13 @@ def in_process(n: int = 20_000) -> None:
     card = load_scorecard()
     body = template()
     app = parse_application(body)
+    on = datetime.now().date()  # the decision's business date (the server's, in the API)
     for _ in range(1000):
-        decide(app, Prior(), card)
+        decide(app, Prior(), card, on)
     decide_ms, parse_ms = [], []
     for _ in range(n):
         t0 = time.perf_counter_ns()
-        decide(app, Prior(), card)
+        decide(app, Prior(), card, on)
         t1 = time.perf_counter_ns()
         parse_application(body)
         t2 = time.perf_counter_ns()

@@ -3,7 +3,7 @@
 For each database (PostgreSQL on 127.0.0.1:5432 in a database of its own, and a SQLite file) it
 builds a small book of loans through the real services, then measures, in the same run:
 
-* **service**: ``run_command("repay", key, ...)`` -> ``service.repay``: idempotency check, row
+* **service**: ``execute(Repay(loan, 100), key=...)`` -> ``service.repay``: idempotency check, row
   lock, allocation, installment and loan update, loan event, ledger entry, line release;
 * **raw**: the same rows written with plain SQL and no domain logic (insert the idempotency key,
   the loan event, the journal entry and its postings; update the loan row, one installment and
@@ -24,49 +24,48 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from multiprocessing import get_context
 
 from sqlalchemy import Engine, create_engine, text
 
-from lendcore.servicing import service
-from lendcore.servicing.runner import run_command, set_business_date
+from lendcore.clock import init_business_date
+from lendcore.customers.operations import CreateCustomer, OpenLine
+from lendcore.runner import Context, execute
+from lendcore.servicing.operations import Draw, Repay
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.uow import UnitOfWork
 
 DAY = date(2026, 3, 2)
 LOANS = 64
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+CTX = Context(now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), actor="bench")
 
 
 def build_book(engine: Engine) -> list[int]:
     upgrade(engine)
     with UnitOfWork(engine) as uow:
-        set_business_date(uow.conn, DAY)
+        init_business_date(uow.conn, DAY)
         uow.commit()
     loan_ids = []
     for n in range(LOANS):
-        cid = run_command(engine, "c", None, {}, lambda u: service.create_customer(u))
-        line = run_command(engine, "l", None, {}, lambda u, c=cid: service.open_credit_line(
-            u, customer_id=c["customer_id"], product_code="cash-line", limit_fen=5_000_000))
-        req = service.DrawRequest(line["line_id"], 4_000_000, 12, "equal-installment", "travel",
-                                  "shop", "ecosystem")
-        loan = run_command(engine, "draw", f"d{n}", {}, lambda u, r=req: service.draw(u, r))
+        cid = execute(engine, CreateCustomer(), ctx=CTX)["customer_id"]
+        line = execute(engine, OpenLine(cid, "cash-line", 5_000_000), ctx=CTX)
+        loan = execute(engine, Draw(line["line_id"], 4_000_000, 12, "travel", "shop"), ctx=CTX,
+                       key=f"d{n}")
         loan_ids.append(int(loan["loan_id"]))
     return loan_ids
 
 
 def service_repay(engine: Engine, loan_id: int, tag: str) -> None:
-    key = f"s-{tag}"
-    run_command(engine, "repay", key, {"l": loan_id, "a": 100},
-                lambda u: service.repay(u, loan_id, 100, None, key))
+    execute(engine, Repay(loan_id, 100), ctx=CTX, key=f"s-{tag}")
 
 
 RAW = [
     ("INSERT INTO idempotency_keys (key, command, request_hash, status_code, response_json) "
      "VALUES (:k, 'raw', 'h', 200, '{}')"),
     ("INSERT INTO loan_events (loan_id, kind, effective_date, amount_fen, detail_json, "
-     "idempotency_key, reversed) VALUES (:l, 'repayment', :d, 100, '{}', :k, false)"),
+     "idempotency_key, reversed, booked_on) VALUES (:l, 'repayment', :d, 100, '{}', :k, false, :d)"),
     ("UPDATE loans SET principal_outstanding_fen = principal_outstanding_fen - 100, "
      "interest_receivable_fen = interest_receivable_fen, dpd = 0, bucket = 'M0', "
      "risk_class = 'normal', next_due_date = next_due_date, version = version + 1 "

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from lendcore.api.app import create_app
-from lendcore.servicing.runner import set_business_date
+from lendcore.clock import init_business_date
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.uow import UnitOfWork
 
@@ -28,7 +28,7 @@ def _app(directory: Path):  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite:///{directory}/fuzz.db")
     upgrade(engine)
     with UnitOfWork(engine) as uow:
-        set_business_date(uow.conn, date(2026, 3, 2))
+        init_business_date(uow.conn, date(2026, 3, 2))
         uow.commit()
     return create_app(engine)
 

@@ -26,7 +26,7 @@ def test_floats_are_refused_as_money(value: float) -> None:
 
 
 def test_an_amount_with_three_decimals_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="more than 2 decimals") as caught:
+    with pytest.raises(InvalidInput, match="at most 2 decimals") as caught:
         parse_yuan("917.999", "principal")
     assert caught.value.field == "principal"
 

@@ -3,6 +3,9 @@
 ``LENDCORE_DATABASE_URL``: SQLAlchemy URL; default a SQLite file ``lendcore.db`` in the working
 directory (nothing to set up). For PostgreSQL: ``postgresql+psycopg://postgres@127.0.0.1:5432/lendcore``.
 ``LENDCORE_DASK_SCHEDULER``: address of a Dask scheduler for the nightly run (optional).
+``LENDCORE_MODE``: ``production`` (default) or ``development`` (allows a fixed clock).
+``LENDCORE_TIMEZONES``: the borrowers' time zones the lender serves, comma-separated IANA names
+(default: mainland China's two and the SARs').
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import os
 
 DEFAULT_DATABASE_URL = "sqlite:///lendcore.db"
+# Beijing time, Xinjiang time (Ürümqi), Hong Kong and Macau.
+DEFAULT_TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau")
 
 
 def database_url() -> str:
@@ -18,3 +23,14 @@ def database_url() -> str:
 
 def dask_scheduler() -> str | None:
     return os.environ.get("LENDCORE_DASK_SCHEDULER") or None
+
+
+def development_mode() -> bool:
+    return os.environ.get("LENDCORE_MODE", "production").strip().lower() == "development"
+
+
+def allowed_timezones() -> tuple[str, ...]:
+    """The configured set of borrower time zones (each must also be a real IANA zone)."""
+    text = os.environ.get("LENDCORE_TIMEZONES", "")
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    return names or DEFAULT_TIMEZONES

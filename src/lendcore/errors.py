@@ -1,8 +1,10 @@
 """Typed business errors with stable codes.
 
 Every error the domain raises carries a stable ``code``, a human ``detail`` and, where it comes
-from one input, the ``field`` it names. The HTTP API, the CLI and the console each map these in one
-place (``api/errors.py``, ``cli.py``): an input mistake is never a 500 and never a traceback.
+from one input, the ``field`` it names. The HTTP API and the CLI each map these in one place:
+``api/app.py`` answers ``{"error": code, "detail": ..., "field": ...}`` with the error's
+``http_status``; ``cli.py`` prints one line ``error: <field>: <detail>`` and exits 2. An input
+mistake is never a 500 and never a traceback.
 
     >>> raise InvalidInput("must be greater than 0", field="principal")
 """

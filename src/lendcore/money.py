@@ -14,15 +14,17 @@ Splits use the largest-remainder method and always sum exactly (:func:`split_fen
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from lendcore.errors import InvalidInput
 
 FEN_PER_YUAN = 100
 _FEN_QUANTUM = Decimal(1)
-_MAX_FEN = 10**15  # a trillion yuan: far beyond any consumer loan, well inside BIGINT
+# The largest amount MONEY_PATTERN admits (999999999999999.99 yuan); BIGINT holds it.
+_MAX_FEN = 10**17 - 1
 
 
 class Rounding(enum.Enum):
@@ -60,10 +62,26 @@ def floor_fen(amount_fen: Decimal) -> int:
     return int(amount_fen.quantize(_FEN_QUANTUM, rounding=ROUND_FLOOR))
 
 
+MONEY_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
+MONEY_RULE = 'money is yuan in ASCII digits with at most 2 decimals, e.g. "5000" or "917.99"'
+_MONEY = re.compile(MONEY_PATTERN, re.ASCII)
+
+
 def parse_yuan(value: object, field: str = "amount", *, allow_zero: bool = False) -> int:
     """Parse an amount in yuan ("917.99", 5000, Decimal) into fen; floats are refused.
 
-    At most two decimals (a fen); negative amounts are refused; zero only when allowed.
+    A string must match ``MONEY_PATTERN`` exactly: ASCII digits, at most two decimals, nothing
+    else (no sign, separators, exponent, spaces, or other scripts' digits)::
+
+        >>> parse_yuan("917.99")
+        91799
+        >>> parse_yuan("1,5")
+        Traceback (most recent call last):
+        ...
+        lendcore.errors.InvalidInput: amount: money is yuan in ASCII digits with at most 2 \
+decimals, e.g. "5000" or "917.99" (got '1,5')
+
+    Negative amounts are refused; zero only when allowed.
     """
     if isinstance(value, (bool, float)):
         raise InvalidInput(
@@ -74,14 +92,9 @@ def parse_yuan(value: object, field: str = "amount", *, allow_zero: bool = False
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip().replace(",", ""))
-        except InvalidOperation:
-            raise InvalidInput(
-                f"{value!r} is not an amount; use yuan with at most 2 decimals, e.g. \"5000\" "
-                "or \"917.99\"",
-                field=field,
-            ) from None
+        if not _MONEY.fullmatch(value):
+            raise InvalidInput(f"{MONEY_RULE} (got {value[:40]!r})", field=field)
+        amount = Decimal(value)
     else:
         raise InvalidInput("money must be a decimal string in yuan such as \"917.99\"", field=field)
     if not amount.is_finite():

@@ -1,16 +1,20 @@
-"""Minimal customers and loans rows for collections tests (servicing writes the real ones)."""
+"""Minimal customers and loans rows for collections tests (servicing writes the real ones),
+the business date, and an API client whose clock the test sets."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Date, Integer, insert, update
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Boolean, Connection, Date, Engine, Integer, insert, update
 
 from lendcore.ids import loan_id as make_loan_id
 from lendcore.store.core_tables import customers
 from lendcore.store.servicing_tables import loan_events, loans
 
+D1 = date(2026, 3, 1)
 _EDGES = ((0, "M0"), (30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"), (150, "M5"), (180, "M6"))
 
 
@@ -67,3 +71,41 @@ def set_loan(conn: Connection, loan_id: int, **values: Any) -> None:
 def pay(conn: Connection, loan_id: int, on: date, amount_fen: int) -> None:
     conn.execute(insert(loan_events).values(loan_id=loan_id, kind="repayment",
                                             effective_date=on, amount_fen=amount_fen))
+
+
+def open_day(conn: Connection, day: date) -> None:
+    """Start the book on ``day`` or move its business date forward to it (as nights do)."""
+    from lendcore.clock import (
+        advance_business_date,
+        business_date,
+        has_business_date,
+        init_business_date,
+    )
+
+    if not has_business_date(conn):
+        init_business_date(conn, day)
+        return
+    current = business_date(conn)
+    if current > day:
+        raise ValueError(f"the business date is already {current}")
+    while current < day:
+        current = advance_business_date(conn, current)
+
+
+def client(engine: Engine, now: str = "2026-03-02T10:00+08:00") -> TestClient:
+    """The real app with only collections' router mounted, its clock at ``now``."""
+    from lendcore import wiring
+    from lendcore.api import app as api_app
+    from lendcore.clock import SimulatedClock
+    from lendcore.collections import routes
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wiring, "routers", lambda: (routes.router,))
+        app = api_app.create_app(engine, clock=SimulatedClock(datetime.fromisoformat(now)))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def set_clock(api: TestClient, now: str) -> None:
+    from lendcore.clock import SimulatedClock
+
+    api.app.state.clock = SimulatedClock(datetime.fromisoformat(now))  # type: ignore[attr-defined]

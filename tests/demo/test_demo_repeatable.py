@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from lendcore.demo.simulate import DemoConfig, run_demo
 from lendcore.ledger.store import trial_balance
 from lendcore.store.db import make_engine
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
+from lendcore_tools.demo.simulate import DemoConfig, run_demo
 
 
 def _book(url: str) -> tuple[list[object], list[object]]:

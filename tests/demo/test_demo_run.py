@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from lendcore.collections.phrases import forbidden_matches
-from lendcore.demo.simulate import DemoConfig, DemoResult, run_demo
 from lendcore.store.collections_tables import collection_contacts, collection_plans
 from lendcore.store.core_tables import customers
 from lendcore.store.db import make_engine
 from lendcore.store.ledger_tables import journal_entries
 from lendcore.store.uow import UnitOfWork
+from lendcore_tools.demo.simulate import DemoConfig, DemoResult, run_demo
 
 pytestmark = pytest.mark.slow
 

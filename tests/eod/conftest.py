@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from lendcore.eod.convert import installment_dicts, loan_row
-from lendcore.portfolio.generate import generate
 from lendcore.servicing import repository
 from lendcore.servicing.model import LoanState
 from lendcore.servicing.replay import replay
 from lendcore.store.servicing_tables import installments, loans
+from lendcore_tools.portfolio.generate import generate
 
 BUSINESS_DATE = date(2026, 3, 1)
 SKIP_CLOSED = {"accrued_through", "bucket", "risk_class", "next_due_date"}

@@ -23,7 +23,6 @@ from tests.eod.conftest import BUSINESS_DATE, generate_book, url_of
 THROUGH = BUSINESS_DATE + timedelta(days=6)
 LOANS = 2000
 PARTITIONS = 6
-LENDCORE = str(Path(sys.executable).with_name("lendcore"))
 
 SNAPSHOT = {
     "loans": "SELECT * FROM loans ORDER BY id",
@@ -62,12 +61,19 @@ def _done_partitions(url: str) -> int:
         eng.dispose()
 
 
+# The real CLI in its own process, the night's steps wired to none: the core is what is killed
+# and compared (the steps have their own tests in test_night_steps.py).
+CORE_ONLY_CLI = ("import lendcore.wiring as w; w.night_steps = lambda: (); "
+                 "from lendcore.cli import main; main()")
+
+
 def _eod(url: str, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LENDCORE_DATABASE_URL": url}
+    env = {**os.environ, "LENDCORE_DATABASE_URL": url, "LENDCORE_MODE": "development",
+           "LENDCORE_CLOCK": f"{THROUGH.isoformat()}T21:30+08:00"}
     env.pop("LENDCORE_DASK_SCHEDULER", None)
     return subprocess.Popen(
-        [LENDCORE, "eod", "run", "--through", THROUGH.isoformat(), "--partitions",
-         str(PARTITIONS), "--workers", str(workers), "--no-hooks", "--json"],
+        [sys.executable, "-c", CORE_ONLY_CLI, "eod", "run", "--through", THROUGH.isoformat(),
+         "--partitions", str(PARTITIONS), "--workers", str(workers), "--json"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
@@ -100,7 +106,7 @@ def test_a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run(
     generate_book(twin, LOANS, seed=3)
     assert _snapshot(engine) == _snapshot(twin)
     workers = 1 if engine.dialect.name == "sqlite" else 2
-    run_through(url_of(twin), THROUGH, partitions=PARTITIONS, workers=1, hooks=())
+    run_through(url_of(twin), THROUGH, partitions=PARTITIONS, workers=1, steps=())
     url = url_of(engine)
     _kill_mid_run(url, workers, after_done=PARTITIONS + 2)  # inside day 2
     _kill_mid_run(url, workers, after_done=4 * PARTITIONS + 1)  # inside day 5, resumed run

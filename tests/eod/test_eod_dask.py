@@ -26,7 +26,7 @@ def test_a_day_closed_through_a_local_dask_cluster(book: Engine, cluster: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LENDCORE_DASK_SCHEDULER", cluster)
     through = BUSINESS_DATE + timedelta(days=2)
-    reports = run_through(url_of(book), through, partitions=4, hooks=())
+    reports = run_through(url_of(book), through, partitions=4, steps=())
     assert [r.partitions for r in reports] == [4, 4, 4]
     with book.connect() as conn:
         ids = [r[0] for r in conn.exec_driver_sql(

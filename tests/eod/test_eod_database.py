@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine, func, select, text, update
 
-from lendcore.eod import store as eod_store
+from lendcore import wiring
+from lendcore.clock import business_date
 from lendcore.eod.partition import close_partition
 from lendcore.eod.run import run_through
 from lendcore.ledger.store import audit
@@ -32,23 +33,23 @@ def test_a_generated_loan_is_exactly_the_replay_of_its_events(book: Engine) -> N
 
 def test_days_closed_in_bulk_equal_closing_each_loan_and_the_audit_passes(book: Engine) -> None:
     through = BUSINESS_DATE + timedelta(days=33)
-    reports = run_through(url_of(book), through, partitions=3, workers=1, hooks=())
+    reports = run_through(url_of(book), through, partitions=3, workers=1, steps=())
     assert [r.business_date for r in reports][-1] == through.isoformat()
     assert len(reports) == 34 and all(not r.problems for r in reports)
     assert sum(sum(r.interest_fen.values()) for r in reports) > 0
     assert sum(sum(r.penalty_fen.values()) for r in reports) > 0
     sample = _sample(book, 80, 2)
     with book.connect() as conn:
-        assert eod_store.business_date(conn) == through + timedelta(days=1)
+        assert business_date(conn) == through + timedelta(days=1)
         for loan_id in sample:
             assert_row_is_reference(conn, loan_id, through + timedelta(days=1))
         assert audit(conn) == []
-    assert run_through(url_of(book), through, hooks=()) == []
+    assert run_through(url_of(book), through, steps=()) == []
 
 
 def test_closing_a_partition_twice_changes_nothing(book: Engine) -> None:
     day = BUSINESS_DATE
-    run_through(url_of(book), day, partitions=2, workers=1, hooks=())
+    run_through(url_of(book), day, partitions=2, workers=1, steps=())
     with book.connect() as conn:
         before = conn.execute(select(func.sum(loans.c.interest_receivable_fen))).scalar_one()
         notes = conn.execute(select(func.count()).select_from(notification_outbox)).scalar_one()
@@ -71,7 +72,7 @@ def test_a_loan_not_closed_through_the_day_before_is_listed_and_the_rest_closes(
                               .order_by(loans.c.id).limit(1)).scalar_one()
         conn.execute(update(loans).where(loans.c.id == victim)
                      .values(accrued_through=BUSINESS_DATE - timedelta(days=3)))
-    [report] = run_through(url_of(book), BUSINESS_DATE, workers=1, hooks=())
+    [report] = run_through(url_of(book), BUSINESS_DATE, workers=1, steps=())
     assert any(f"loan {victim}: accrued_through" in p for p in report.problems)
     with book.connect() as conn:
         closed = conn.execute(select(func.count()).select_from(loans).where(
@@ -82,7 +83,7 @@ def test_a_loan_not_closed_through_the_day_before_is_listed_and_the_rest_closes(
 
 
 def test_reminders_and_notices_are_in_the_outbox_once_with_masked_amounts(book: Engine) -> None:
-    run_through(url_of(book), BUSINESS_DATE + timedelta(days=9), workers=1, hooks=())
+    run_through(url_of(book), BUSINESS_DATE + timedelta(days=9), workers=1, steps=())
     with book.connect() as conn:
         rows = conn.execute(select(notification_outbox)).all()
     templates = {r.template for r in rows}
@@ -98,13 +99,15 @@ def test_reminders_and_notices_are_in_the_outbox_once_with_masked_amounts(book: 
 
 
 def test_status_shows_the_open_business_date(book: Engine, monkeypatch) -> None:
+    import typer
     from typer.testing import CliRunner
 
-    from lendcore.cli import _mount, app
+    from lendcore.eod import commands
 
-    run_through(url_of(book), BUSINESS_DATE + timedelta(days=1), workers=1, hooks=())
+    run_through(url_of(book), BUSINESS_DATE + timedelta(days=1), workers=1, steps=())
     monkeypatch.setenv("LENDCORE_DATABASE_URL", url_of(book))
-    _mount()
+    app = typer.Typer()
+    commands.register(app, lambda: wiring.night_steps())
     result = CliRunner().invoke(app, ["eod", "status"])
     assert result.exit_code == 0, result.output
     assert f"business date (open): {date(2026, 3, 3)}" in result.output

@@ -1,4 +1,5 @@
-"""Helpers for origination tests: valid ID numbers for any birth date, a good application."""
+"""Helpers for origination tests: valid ID numbers for any birth date, a good application, the
+book's business date."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import copy
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Engine
 from stdnum.cn import ric
 
 from lendcore.origination.model import Application
 from lendcore.origination.schemas import parse_application, template
+from lendcore.store.core_tables import system_state
 
-ON = date(2025, 6, 2)
+ON = date(2025, 6, 2)  # the business date the tests' books open on
 
 
 def make_id(birth: date, region: str = "110101", sequence: str = "001") -> str:
@@ -22,10 +25,17 @@ def make_id(birth: date, region: str = "110101", sequence: str = "001") -> str:
 
 def body(**overrides: Any) -> dict[str, Any]:
     """The template's good applicant as a JSON object, with top-level keys replaced."""
-    out = copy.deepcopy(template(ON))
+    out = copy.deepcopy(template())
     out.update(overrides)
     return out
 
 
 def application(**overrides: Any) -> Application:
     return parse_application(body(**overrides))
+
+
+def move_business_date(engine: Engine, day: date) -> None:
+    """Set the book's business date (a test's shortcut for the nightly runs in between)."""
+    with engine.begin() as conn:
+        conn.execute(system_state.update().where(system_state.c.key == "business_date")
+                     .values(value=day.isoformat()))

@@ -1,4 +1,4 @@
-"""KYC: the resident ID number, age on the application date, expiry, masks."""
+"""KYC: the resident ID number, age on the decision date, expiry, masks."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from lendcore.origination.model import Outcome, Prior
 from lendcore.origination.scorecard import load_scorecard
 
 
-def codes(**overrides: object) -> list[str]:
-    decision = decide(application(**overrides), Prior(), load_scorecard())
+def codes(on: date = ON, **overrides: object) -> list[str]:
+    decision = decide(application(**overrides), Prior(), load_scorecard(), on)
     return [r.code for r in decision.reasons]
 
 
@@ -75,8 +75,8 @@ def test_a_29_february_birth_date_is_valid_and_turns_a_year_older_on_1_march() -
 
 def test_a_29_february_applicant_is_under_18_on_28_february_and_eligible_on_1_march() -> None:
     number = make_id(date(2004, 2, 29))
-    assert "age_under_18" in codes(id_number=number, application_date="2022-02-28")
-    assert "age_under_18" not in codes(id_number=number, application_date="2022-03-01")
+    assert "age_under_18" in codes(date(2022, 2, 28), id_number=number)
+    assert "age_under_18" not in codes(date(2022, 3, 1), id_number=number)
 
 
 def test_age_17_is_declined_and_18_on_the_birthday_itself_is_not() -> None:
@@ -99,7 +99,8 @@ def test_an_id_expiring_today_is_valid_and_one_that_expired_yesterday_is_decline
 
 
 def test_an_invalid_id_number_is_a_decline_with_its_reason_not_an_input_error() -> None:
-    decision = decide(application(id_number="110101199003070012"), Prior(), load_scorecard())
+    decision = decide(application(id_number="110101199003070012"), Prior(), load_scorecard(),
+                      ON)
     assert decision.outcome is Outcome.DECLINE
     assert [r.code for r in decision.reasons] == ["id_number_invalid"]
     assert decision.reapply_after is None and decision.score is None

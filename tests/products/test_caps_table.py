@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from lendcore.caps import check_all_in_rate, load_caps, parse_caps
 from lendcore.errors import InvalidInput, RuleViolation
-from lendcore.products.caps import check_all_in_rate, load_caps, parse_caps
 
 
 @pytest.mark.parametrize(("day", "lpr"), [

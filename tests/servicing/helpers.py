@@ -9,25 +9,34 @@ across days without depending on the columnar engine.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
 
+from lendcore.clock import advance_business_date, business_date, init_business_date
+from lendcore.customers.operations import CreateCustomer, OpenLine
 from lendcore.ledger.store import post_many
+from lendcore.runner import Command, Context, execute
 from lendcore.servicing import repository as repo
-from lendcore.servicing import service
 from lendcore.servicing.accrual import close_day
 from lendcore.servicing.ledger_bridge import entries_for
 from lendcore.servicing.model import Totals
-from lendcore.servicing.runner import business_date, run_command, set_business_date
+from lendcore.servicing.operations import Draw, Repay
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
+
+CTX = Context(now=datetime(2026, 1, 5, 2, 0, tzinfo=UTC), actor="tester")
+
+
+def run(engine: Engine, command: Command, key: str | None = None) -> Any:
+    """Execute a command as the tests' operator."""
+    return execute(engine, command, ctx=CTX, key=key)
 
 
 def start_book(engine: Engine, day: date) -> None:
     with UnitOfWork(engine) as uow:
-        set_business_date(uow.conn, day)
+        init_business_date(uow.conn, day)
         uow.commit()
 
 
@@ -48,34 +57,30 @@ def advance(engine: Engine, days: int = 1) -> date:
                                       source_key=f"test-eod:{loan_id}:{bd}")
                 if entries:
                     post_many(uow.conn, entries)
-            set_business_date(uow.conn, bd + timedelta(days=1))
+            advance_business_date(uow.conn, bd)
             uow.commit()
     with UnitOfWork(engine, read_only=True) as uow:
         return business_date(uow.conn)
 
 
 def new_line(engine: Engine, limit_fen: int = 5_000_000, product: str = "cash-line") -> Any:
-    customer = run_command(engine, "c", None, {}, lambda u: service.create_customer(u))
-    cid = customer["customer_id"]
-    line = run_command(engine, "l", None, {}, lambda u: service.open_credit_line(
-        u, customer_id=cid, product_code=product, limit_fen=limit_fen))
+    cid = run(engine, CreateCustomer())["customer_id"]
+    line = run(engine, OpenLine(cid, product, limit_fen))
     return cid, line["line_id"]
 
 
 def new_draw(engine: Engine, amount_fen: int = 1_000_000, installments: int = 12,
              method: str = "equal-installment", key: str | None = None) -> int:
     _, line_id = new_line(engine)
-    req = service.DrawRequest(line_id, amount_fen, installments, method, "travel", "小米商城",
-                              "ecosystem")
-    result = run_command(engine, "draw", key, {"req": repr(req)}, lambda u: service.draw(u, req))
+    command = Draw(line_id, amount_fen, installments, "travel", "小米商城", method)
+    result = run(engine, command, key or f"draw-{line_id}")
     return int(result["loan_id"])
 
 
 def repay(engine: Engine, loan_id: int, amount_fen: int, key: str,
           on: date | None = None) -> dict[str, Any]:
-    return run_command(engine, "repay", key, {"loan": loan_id, "amount": amount_fen,
-                                              "on": str(on)},
-                       lambda u: service.repay(u, loan_id, amount_fen, on, key))
+    result: dict[str, Any] = run(engine, Repay(loan_id, amount_fen, on), key)
+    return result
 
 
 def audit_problems(engine: Engine) -> list[Any]:
@@ -86,3 +91,31 @@ def audit_problems(engine: Engine) -> list[Any]:
 
 
 __all__ = ["replace"]
+
+
+def make_cli(engine: Engine, monkeypatch: Any, operator: str = "ops.wang") -> Any:
+    """``cli(*args) -> (exit code, stdout)`` running the customers and servicing commands on
+    ``engine``'s database as ``operator``; a refused command maps as ``lendcore.cli.main`` maps
+    it: one line ``error: <field>: <detail>`` and exit 2."""
+    import typer
+    from typer.testing import CliRunner
+
+    from lendcore.customers import commands as customers_cli
+    from lendcore.errors import LendcoreError
+    from lendcore.servicing import commands as servicing_cli
+
+    monkeypatch.setenv("LENDCORE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LENDCORE_OPERATOR", operator)
+    app = typer.Typer()
+    customers_cli.register(app)
+    servicing_cli.register(app)
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, list(args))
+        if isinstance(result.exception, LendcoreError):
+            return 2, f"error: {result.exception}"
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout
+
+    return cli

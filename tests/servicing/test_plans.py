@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from lendcore.collections.plans import Waiver
-from lendcore.collections.service import offer_plan, sign_plan, sync_cases
+from lendcore.collections.service import offer_plan, sign_plan, sync_book
 from lendcore.errors import RuleViolation
 from lendcore.servicing.service import apply_plan
 from lendcore.store.collections_tables import collection_cases
@@ -24,7 +24,7 @@ def _overdue_loan(engine: Engine, days: int = 75) -> tuple[int, int, date]:
     loan_id = new_draw(engine, 1_000_000, 12)
     bd = advance(engine, days)
     with UnitOfWork(engine) as uow:
-        sync_cases(uow, bd)
+        sync_book(uow, bd)
         case_id = uow.conn.execute(select(collection_cases.c.id)).scalar_one()
         uow.commit()
     return loan_id, case_id, bd
@@ -32,15 +32,16 @@ def _overdue_loan(engine: Engine, days: int = 75) -> tuple[int, int, date]:
 
 def test_a_signed_plan_restructures_the_loan_exactly_as_offered_and_keeps_the_ledger(
         engine: Engine) -> None:
-    loan_id, case_id, bd = _overdue_loan(engine)
+    loan_id, case_id, _ = _overdue_loan(engine)
     with UnitOfWork(engine) as uow:
         penalty = uow.conn.execute(select(loans.c.penalty_receivable_fen)
                                    .where(loans.c.id == loan_id)).scalar_one()
         waiver = Waiver(penalty_fen=penalty, reason="hardship: job loss",
                         approved_by="SUP-1")
-        plan_id, offer = offer_plan(uow, case_id, loan_id, installments=24, offered_on=bd,
-                                    proposed_by="C-7", waiver=waiver)
-        sign_plan(uow, plan_id, signed_on=bd, signed_by="borrower", apply_restructure=apply_plan)
+        offered = offer_plan(uow, case_id, loan_id, installments=24, proposed_by="C-7",
+                             waiver=waiver)
+        offer = offered.offer
+        sign_plan(uow, offered.plan_id, signed_by="borrower", apply_restructure=apply_plan)
         uow.commit()
     with UnitOfWork(engine, read_only=True) as uow:
         loan = uow.conn.execute(select(loans).where(loans.c.id == loan_id)).one()
@@ -57,15 +58,13 @@ def test_a_signed_plan_restructures_the_loan_exactly_as_offered_and_keeps_the_le
 
 
 def test_a_plan_offered_before_the_balances_moved_is_refused_on_signing(engine: Engine) -> None:
-    loan_id, case_id, bd = _overdue_loan(engine)
+    loan_id, case_id, _ = _overdue_loan(engine)
     with UnitOfWork(engine) as uow:
-        plan_id, _ = offer_plan(uow, case_id, loan_id, installments=12, offered_on=bd,
-                                proposed_by="C-7")
+        plan_id = offer_plan(uow, case_id, loan_id, installments=12, proposed_by="C-7").plan_id
         uow.commit()
-    later = advance(engine, 2)  # interest and penalty accrue: the offer is stale
+    advance(engine, 2)  # interest and penalty accrue: the offer is stale
     with UnitOfWork(engine) as uow, pytest.raises(RuleViolation) as err:
-        sign_plan(uow, plan_id, signed_on=later, signed_by="borrower",
-                  apply_restructure=apply_plan)
+        sign_plan(uow, plan_id, signed_by="borrower", apply_restructure=apply_plan)
     assert err.value.code == "plan_out_of_date"
 
 

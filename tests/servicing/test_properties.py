@@ -20,15 +20,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from sqlalchemy import Engine, select
 
+from lendcore.clock import business_date
+from lendcore.customers.operations import OpenLine
 from lendcore.servicing import repository as repo
-from lendcore.servicing import service
+from lendcore.servicing.operations import Checkout, Draw, RefundGoods, Repay
 from lendcore.servicing.queries import payoff_quote
 from lendcore.servicing.replay import replay
-from lendcore.servicing.runner import business_date, run_command
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
-from tests.servicing.helpers import advance, audit_problems, new_line, start_book
+from tests.servicing.helpers import advance, audit_problems, new_line, run, start_book
 
 COMPARED = ("principal_outstanding_fen", "interest_receivable_fen", "penalty_receivable_fen",
             "fee_receivable_fen", "overpayment_fen", "dpd", "status")
@@ -67,8 +68,7 @@ class LoanBook(RuleBasedStateMachine):
                                   "bullet", "pay-any-time"]))
     def draw(self, amount: int, n: int, method: str) -> int:
         _, line_id = new_line(self.engine, 5_000_000)
-        req = service.DrawRequest(line_id, amount, n, method, "travel", "shop", "ecosystem")
-        loan = run_command(self.engine, "draw", self._key(), {}, lambda u: service.draw(u, req))
+        loan = run(self.engine, Draw(line_id, amount, n, "travel", "shop", method), self._key())
         self.paid[loan["loan_id"]] = 0
         return int(loan["loan_id"])
 
@@ -76,12 +76,9 @@ class LoanBook(RuleBasedStateMachine):
           free=st.booleans())
     def checkout(self, amount: int, n: int, free: bool) -> int:
         cid, _ = new_line(self.engine)
-        run_command(self.engine, "l", None, {}, lambda u: service.open_credit_line(
-            u, customer_id=cid, product_code="checkout-installment", limit_fen=5_000_000))
-        req = service.CheckoutRequest(cid, f"O{self.keys}", "M1", amount, n, (), "flat-fee",
-                                      free)
-        loan = run_command(self.engine, "checkout", self._key(), {},
-                           lambda u: service.checkout(u, req))
+        run(self.engine, OpenLine(cid, "checkout-installment", 5_000_000))
+        loan = run(self.engine, Checkout(cid, f"O{self.keys}", "M1", amount, n, (), "flat-fee",
+                                         free), self._key())
         self.paid[loan["loan_id"]] = 0
         return int(loan["loan_id"])
 
@@ -91,20 +88,16 @@ class LoanBook(RuleBasedStateMachine):
         with UnitOfWork(self.engine, read_only=True) as uow:
             start = repo.load_row(uow.conn, loan).start_date
         day = max(bd - timedelta(days=back), start)
-        key = self._key()
-        run_command(self.engine, "repay", key, {}, lambda u: service.repay(
-            u, loan, amount, None if day == bd else day, key))
+        run(self.engine, Repay(loan, amount, None if day == bd else day), self._key())
         self.paid[loan] += amount
 
     @rule(loan=loans)
     def pay_off(self, loan: int) -> None:
         bd = self._bd()
         with UnitOfWork(self.engine, read_only=True) as uow:
-            total = int(payoff_quote(uow.conn, loan, bd)["total"].replace(".", ""))
+            total = payoff_quote(uow.conn, loan, bd).total_fen
         if total > 0:
-            key = self._key()
-            run_command(self.engine, "repay", key, {},
-                        lambda u: service.repay(u, loan, total, None, key))
+            run(self.engine, Repay(loan, total), self._key())
             self.paid[loan] += total
 
     @rule(loan=loans, share=st.integers(1, 100))
@@ -117,9 +110,7 @@ class LoanBook(RuleBasedStateMachine):
         left = row.principal_fen - sum(e.amount_fen for e in history if e.kind == "refund")
         amount = left * share // 100
         if amount > 0:
-            key = self._key()
-            run_command(self.engine, "refund", key, {},
-                        lambda u: service.refund_goods(u, loan, amount, key))
+            run(self.engine, RefundGoods(loan, amount), self._key())
 
     @rule(days=st.integers(1, 35))
     def end_of_day(self, days: int) -> None:

@@ -8,9 +8,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
+from lendcore.clock import advance_business_date
+from lendcore.customers.operations import OpenLine
+from lendcore.customers.service import get_line
 from lendcore.errors import Conflict, RuleViolation
-from lendcore.servicing import queries, service
-from lendcore.servicing.runner import run_command
+from lendcore.servicing import queries
+from lendcore.servicing.operations import Checkout, Draw, RefundGoods
 from lendcore.store.servicing_tables import loan_events, loans
 from lendcore.store.uow import UnitOfWork
 from tests.servicing.helpers import (
@@ -19,6 +22,7 @@ from tests.servicing.helpers import (
     new_draw,
     new_line,
     repay,
+    run,
     start_book,
 )
 
@@ -39,16 +43,16 @@ def loan_row(engine: Engine, loan_id: int):  # type: ignore[no-untyped-def]
 def test_a_draw_reserves_the_limit_and_repaid_principal_frees_it(book: Engine) -> None:
     loan_id = new_draw(book, 1_000_000, 6)
     with UnitOfWork(book, read_only=True) as uow:
-        line = service.line_view(uow.conn, loan_row(book, loan_id).credit_line_id)
-    assert line["used"] == "10000.00"
+        line = get_line(uow.conn, loan_row(book, loan_id).credit_line_id)
+    assert line.used_fen == 1_000_000
     advance(book, 31)
     row = loan_row(book, loan_id)
     first_due = row.interest_receivable_fen  # the first installment's interest is billed
     assert first_due > 0
     repay(book, loan_id, 300_000, "k1")
     with UnitOfWork(book, read_only=True) as uow:
-        line = service.line_view(uow.conn, row.credit_line_id)
-    assert line["used"] == f"{(1_000_000 - (300_000 - first_due)) / 100:.2f}"
+        line = get_line(uow.conn, row.credit_line_id)
+    assert line.used_fen == 1_000_000 - (300_000 - first_due)
     assert audit_problems(book) == []
 
 
@@ -80,21 +84,17 @@ def test_the_same_key_with_another_payload_is_a_conflict_that_changes_nothing(
 def test_a_prohibited_purpose_is_refused_with_the_reason_and_reserves_nothing(
         book: Engine) -> None:
     _, line_id = new_line(book)
-    req = service.DrawRequest(line_id, 100_000, 3, "equal-installment", "Securities", "x",
-                              "ecosystem")
     with pytest.raises(RuleViolation) as err:
-        run_command(book, "draw", "p1", {}, lambda u: service.draw(u, req))
+        run(book, Draw(line_id, 100_000, 3, "Securities", "x"), "p1")
     assert err.value.code == "prohibited_purpose" and err.value.field == "purpose"
     with UnitOfWork(book) as uow:
-        assert service.line_view(uow.conn, line_id)["used"] == "0.00"
+        assert get_line(uow.conn, line_id).used_fen == 0
 
 
 def test_a_draw_over_the_available_limit_is_refused(book: Engine) -> None:
     _, line_id = new_line(book, limit_fen=100_000)
-    req = service.DrawRequest(line_id, 100_001, 3, "equal-installment", "travel", "x",
-                              "ecosystem")
     with pytest.raises(RuleViolation) as err:
-        run_command(book, "draw", "over", {}, lambda u: service.draw(u, req))
+        run(book, Draw(line_id, 100_001, 3, "travel", "x"), "over")
     assert err.value.code == "exceeds_available"
 
 
@@ -102,11 +102,11 @@ def test_a_back_dated_repayment_removes_the_penalty_it_would_have_avoided(
         book: Engine) -> None:
     loan_id = new_draw(book)
     with UnitOfWork(book) as uow:
-        first = queries.schedule(uow.conn, loan_id)["installments"][0]
-    due = date.fromisoformat(first["due_date"])
+        first = queries.schedule(uow.conn, loan_id).installments[0]
+    due = first.due_date
     advance(book, (due - DAY0).days + 20)
     assert loan_row(book, loan_id).penalty_receivable_fen > 0
-    amount = int(first["total"].replace(".", ""))
+    amount = first.principal_fen + first.interest_fen + first.fee_fen
     result = repay(book, loan_id, amount, "late-posted", on=due)
     assert result["back_dated"] is True
     row = loan_row(book, loan_id)
@@ -116,14 +116,11 @@ def test_a_back_dated_repayment_removes_the_penalty_it_would_have_avoided(
 
 def test_a_checkout_loan_pays_the_merchant_and_a_refund_shrinks_it(book: Engine) -> None:
     cid, _ = new_line(book)
-    run_command(book, "l", None, {}, lambda u: service.open_credit_line(
-        u, customer_id=cid, product_code="checkout-installment", limit_fen=1_000_000))
-    req = service.CheckoutRequest(cid, "O-1", "M-1", 600_000, 12)
-    loan = run_command(book, "checkout", "co1", {}, lambda u: service.checkout(u, req))
+    run(book, OpenLine(cid, "checkout-installment", 1_000_000))
+    loan = run(book, Checkout(cid, "O-1", "M-1", 600_000, 12), "co1")
     assert loan["payee"] == "merchant:M-1" and loan["kind"] == "checkout"
     advance(book, 40)
-    run_command(book, "refund", "r1", {}, lambda u: service.refund_goods(
-        u, loan["loan_id"], 200_000, "r1"))
+    run(book, RefundGoods(loan["loan_id"], 200_000), "r1")
     row = loan_row(book, loan["loan_id"])
     assert row.principal_outstanding_fen <= 400_000
     assert audit_problems(book) == []
@@ -133,8 +130,8 @@ def test_payoff_quote_for_a_future_date_includes_interest_to_that_date(book: Eng
     loan_id = new_draw(book, 1_000_000, 3, method="pay-any-time")
     with UnitOfWork(book) as uow:
         quote = queries.payoff_quote(uow.conn, loan_id, DAY0 + timedelta(days=10))
-    assert quote["principal"] == "10000.00"
-    assert quote["interest"] == "30.00"  # 1-3 months tier: 0.03%/day x 10 days
+    assert quote.principal_fen == 1_000_000
+    assert quote.interest_fen == 3000  # 1-3 months tier: 0.03%/day x 10 days
     repay_day = advance(book, 10)
     assert repay_day == DAY0 + timedelta(days=10)
     repay(book, loan_id, 1_003_000, "payoff")
@@ -144,10 +141,9 @@ def test_payoff_quote_for_a_future_date_includes_interest_to_that_date(book: Eng
 
 def test_a_payment_before_end_of_day_caught_up_is_refused(book: Engine) -> None:
     loan_id = new_draw(book)
-    with UnitOfWork(book) as uow:
-        from lendcore.servicing.runner import set_business_date
-
-        set_business_date(uow.conn, DAY0 + timedelta(days=5))
+    with UnitOfWork(book) as uow:  # five days pass without the nightly run closing the loan
+        for n in range(5):
+            advance_business_date(uow.conn, DAY0 + timedelta(days=n))
         uow.commit()
     with pytest.raises(RuleViolation) as err:
         repay(book, loan_id, 1000, "early")
@@ -186,12 +182,10 @@ def test_fifty_concurrent_repayments_on_one_loan_all_land_exactly_once(book: Eng
 def test_an_interest_free_checkout_charges_the_borrower_nothing_and_the_merchant_the_fee(
         book: Engine) -> None:
     cid, _ = new_line(book)
-    run_command(book, "l", None, {}, lambda u: service.open_credit_line(
-        u, customer_id=cid, product_code="checkout-installment", limit_fen=2_000_000))
-    req = service.CheckoutRequest(cid, "O-9", "M-9", 1_200_000, 12, (), "flat-fee", True)
-    loan = run_command(book, "checkout", "free", {}, lambda u: service.checkout(u, req))
+    run(book, OpenLine(cid, "checkout-installment", 2_000_000))
+    loan = run(book, Checkout(cid, "O-9", "M-9", 1_200_000, 12, (), "flat-fee", True), "free")
     assert loan["merchant_subsidy"] == "864.00"  # 12,000 x 0.6% x 12 at the standard price
     with UnitOfWork(book, read_only=True) as uow:
-        rows = queries.schedule(uow.conn, loan["loan_id"])["installments"]
-    assert {r["interest"] for r in rows} == {"0.00"} and {r["fee"] for r in rows} == {"0.00"}
+        rows = queries.schedule(uow.conn, loan["loan_id"]).installments
+    assert {r.interest_fen for r in rows} == {0} and {r.fee_fen for r in rows} == {0}
     assert audit_problems(book) == []

@@ -22,7 +22,10 @@ import time
 from types import FrameType
 from typing import Any
 
-APP_FACTORY = "lendcore.api.app:create_app"
+from lendcore.api.app import create_app
+
+# uvicorn's own worker mode imports the factory by name: the name of the imported object.
+APP_FACTORY = f"{create_app.__module__}:{create_app.__qualname__}"
 BACKLOG = 2048
 RESTARTS_BEFORE_GIVING_UP = 5  # a worker that keeps dying within a second of starting
 
@@ -41,7 +44,7 @@ def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
     import uvicorn
 
     sock = _listening_socket(host, port)
-    config = uvicorn.Config(APP_FACTORY, factory=True, log_level=log_level, access_log=access_log)
+    config = uvicorn.Config(create_app, factory=True, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -50,8 +53,6 @@ def serve(host: str, port: int, *, workers: int = 1, log_level: str = "info",
     import uvicorn
 
     if workers <= 1:
-        from lendcore.api.app import create_app
-
         uvicorn.run(create_app(), host=host, port=port, log_level=log_level,
                     access_log=access_log)
         return

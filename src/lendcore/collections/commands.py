@@ -1,38 +1,71 @@
-"""``lendcore collections ...``: cases, the contact check, complaints, the case sync.
+"""``lendcore collections ...``: cases, the contact guard, agencies, plans, complaints.
 
     lendcore collections cases --bucket M2 --json
-    lendcore collections check --case 7 --channel call --to borrower \\
-        --at 2026-03-01T21:30+08:00 --collector C042 --json
-    lendcore collections complaints --date 2026-03-20 --json
-    lendcore collections sync --date 2026-03-01
+    lendcore collections check --case 7 --channel call --to borrower --collector C042 --json
+    lendcore collections contact --case 7 --channel call --collector C042 --outcome answered \\
+        --recording-ref rec-1
+    lendcore collections complaints --json
+    lendcore collections sync
 
-Exit codes: 0 done (for ``check``: the contact is allowed), 1 the guard refused the contact,
-2 an input or business error (one line on stderr, mapped in ``lendcore.cli``).
+Each command builds the same command object the API builds (``operations``) and runs it as
+the local operator; no option sets a date or a time (a contact happens now, on the server's
+clock; the rest on the business date). The one dated option is ``agency-add --reviewed-on``,
+the agency's last review, never after the business date. ``--key`` makes a retry the same
+command as the API request with that ``Idempotency-Key``.
+
+Exit codes: 0 done (``check`` and ``contact``: the contact is allowed), 1 the guard refused the
+contact, 2 an input or business error (one line on stderr, mapped in ``lendcore.cli``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
-from sqlalchemy import Engine
 
-from lendcore.calendar import parse_date
-from lendcore.collections import complaint_service, queries, service
+from lendcore.cli_support import context, echo, read, run
+from lendcore.collections import complaint_service, operations, queries, views
 from lendcore.collections.cases import Role
-from lendcore.store.db import make_engine, upgrade
-from lendcore.store.uow import UnitOfWork
+from lendcore.collections.config import (
+    RULE_COMPLAINT_MAX_DAYS,
+    RULE_MAX_PLAN_INSTALLMENTS,
+    Channel,
+)
+from lendcore.collections.fields import (
+    BUCKET_NAMES,
+    CASE_STATUSES,
+    COMPLAINT_CHANNELS,
+    CONTACT_CHANNELS,
+    CONTACT_OUTCOMES,
+    CONTACT_TARGETS,
+    NAME_MAX,
+    NOTICE_CHANNELS,
+    PERSON_MAX,
+    PLAN_METHODS,
+    REASON_MAX,
+    RECORDING_MAX,
+    REFERENCE_MAX,
+    ROLES,
+    SUMMARY_MAX,
+    TEMPLATE_MAX,
+    VISIT_STAFF_MAX,
+    check_choice,
+    check_count,
+    check_date,
+    check_id,
+    check_number,
+    check_optional_identifier,
+    check_optional_text,
+)
+from lendcore.collections.guard import Outcome, Target
+from lendcore.edge import check_identifier, check_text, parse_money
+from lendcore.errors import InvalidInput
+from lendcore.schedules import Method
 
-collections_app = typer.Typer(help="Collections: cases, the contact guard, complaints.",
-                              no_args_is_help=True)
-
-
-def _engine() -> Engine:
-    """The configured database, migrated to every head (idempotent), as other areas do."""
-    engine = make_engine()
-    upgrade(engine)
-    return engine
+collections_app = typer.Typer(help="Collections: cases, the contact guard, agencies, plans, "
+                                   "complaints.", no_args_is_help=True)
+KEY = typer.Option(None, "--key", help="idempotency key: a retry with it is the same command")
+JSON = typer.Option(False, "--json", help="print JSON")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,173 +74,269 @@ def register(app: typer.Typer) -> None:
 
 def _print(data: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        echo(data)
         return
-    rows = data if isinstance(data, list) else [data]
-    for row in rows:
+    for row in data if isinstance(data, list) else [data]:
         typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
 
 
+def _role(role: str) -> Role:
+    return Role(check_choice(role, "--role", ROLES))
+
+
+# --- cases -------------------------------------------------------------------------------------
 @collections_app.command("cases")
 def cases_cmd(
     bucket: str | None = typer.Option(None, help="only this bucket, e.g. M2"),
     status: str = typer.Option("open", help="open | closed"),
     role: str = typer.Option("collector", help="collector/agency see bands; supervisor exact"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    after: str = typer.Option("0", help="the last case id of the page before"),
+    limit: str = typer.Option(str(queries.DEFAULT_PAGE), help=f"at most {queries.MAX_PAGE}"),
+    as_json: bool = JSON,
 ) -> None:
-    """List collection cases with their ids."""
-    with UnitOfWork(_engine()) as uow:
-        rows = queries.list_cases(uow, bucket=bucket, status=status, role=Role.parse(role))
-    _print(rows, as_json)
+    """List collection cases with their ids, by id."""
+    shown = _role(role)
+    rows = read(lambda conn: queries.list_cases(
+            conn, bucket=None if bucket is None else check_choice(bucket, "--bucket",
+                                                                  BUCKET_NAMES),
+            status=check_choice(status, "--status", CASE_STATUSES),
+            after_id=check_count(after, "--after", 0, 2**63 - 1),
+            limit=check_count(limit, "--limit", 1, queries.MAX_PAGE)))
+    _print(views.cases(rows, shown), as_json)
 
 
-@collections_app.command("check")
-def check_cmd(
-    case: int = typer.Option(..., "--case", help="case id"),
-    channel: str = typer.Option(..., help="call | sms | app | visit"),
-    to: str = typer.Option("borrower", "--to", help="borrower | contact"),
-    at: str = typer.Option(..., help="time with offset, e.g. 2026-03-01T21:30+08:00"),
-    collector: str | None = typer.Option(None, help="collector id"),
-    agency: str | None = typer.Option(None, help="agency code when an agency contacts"),
-    number: str | None = typer.Option(None, help="which number (defaults to the target)"),
-    template: str | None = typer.Option(None, help="message text or call script"),
-    collectors: str | None = typer.Option(None, help="visit staff, comma separated"),
-    recorded: bool = typer.Option(True, "--recorded/--not-recorded",
-                                  help="the call or visit will be recorded"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
-) -> None:
-    """Ask the compliance guard whether a contact may happen (records nothing)."""
-    proposal = service.proposal_from({
-        "channel": channel, "to": to, "at": at, "number": number, "collector_id": collector,
-        "agency_code": agency, "template": template, "recorded": recorded,
-        "collectors": [c.strip() for c in (collectors or "").split(",") if c.strip()],
-    })
-    with UnitOfWork(_engine()) as uow:
-        verdict = service.check_contact_for_case(uow, case, proposal)
+@collections_app.command("case")
+def case_cmd(case: str = typer.Option(..., "--case", help="case id"),
+             role: str = typer.Option("collector", help="collector/agency see bands; "
+                                                        "supervisor exact")) -> None:
+    """One case with its history, contacts, promises and plans (JSON)."""
+    shown = _role(role)
+    echo(views.case_detail(read(queries.case_detail, check_id(case, "--case")), shown))
+
+
+# --- contacts ----------------------------------------------------------------------------------
+def _contact(case: str, channel: str, to: str, collector: str | None, agency: str | None,
+             number: str | None, template: str | None, collectors: str | None,
+             recorded: bool) -> operations.Contact:
+    staff = tuple(c.strip() for c in (collectors or "").split(",") if c.strip())
+    if len(staff) > VISIT_STAFF_MAX:
+        raise InvalidInput(f"at most {VISIT_STAFF_MAX} collectors", field="--collectors")
+    return operations.Contact(
+        case_id=check_id(case, "--case"),
+        channel=Channel(check_choice(channel, "--channel", CONTACT_CHANNELS)),
+        target=Target(check_choice(to, "--to", CONTACT_TARGETS)),
+        number=None if number is None else check_number(number, "--number"),
+        collector_id=check_optional_identifier(collector, "--collector"),
+        agency_code=check_optional_identifier(agency, "--agency"),
+        template=check_optional_text(template, "--template", TEMPLATE_MAX),
+        collectors=tuple(check_identifier(c, "--collectors") for c in staff),
+        recorded=recorded)
+
+
+CASE = typer.Option(..., "--case", help="case id")
+CHANNEL = typer.Option(..., help="call | sms | app | visit")
+TO = typer.Option("borrower", "--to", help="borrower | contact")
+COLLECTOR = typer.Option(None, help="collector id")
+AGENCY = typer.Option(None, help="agency code when an agency contacts")
+NUMBER = typer.Option(None, help="which number (defaults to the target's own)")
+TEMPLATE = typer.Option(None, help="message text or call script")
+COLLECTORS = typer.Option(None, help="visit staff, comma separated")
+RECORDED = typer.Option(True, "--recorded/--not-recorded", help="the call or visit is recorded")
+
+
+def _verdict(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _print(verdict.as_dict(), True)
+        echo(result)
     else:
-        typer.echo("allowed" if verdict.allowed else "refused")
-        for reason in verdict.reasons:
-            typer.echo(f"  {reason.code}: {reason.detail}")
-    if not verdict.allowed:
+        typer.echo("allowed" if result["allowed"] else "refused")
+        for reason in result["reasons"]:
+            typer.echo(f"  {reason['code']}: {reason['detail']}")
+    if not result["allowed"]:
         raise typer.Exit(1)
 
 
-@collections_app.command("complaints")
-def complaints_cmd(
-    date: str = typer.Option(..., "--date", help="business date YYYY-MM-DD"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+@collections_app.command("check")
+def check_cmd(case: str = CASE, channel: str = CHANNEL, to: str = TO,
+              collector: str | None = COLLECTOR, agency: str | None = AGENCY,
+              number: str | None = NUMBER, template: str | None = TEMPLATE,
+              collectors: str | None = COLLECTORS, recorded: bool = RECORDED,
+              as_json: bool = JSON) -> None:
+    """Would the compliance guard allow this contact now? (records nothing)"""
+    contact = _contact(case, channel, to, collector, agency, number, template, collectors,
+                       recorded)
+    verdict = read(operations.check_contact, contact, context().now)
+    _verdict(views.verdict(verdict), as_json)
+
+
+@collections_app.command("contact")
+def contact_cmd(
+    case: str = CASE, channel: str = CHANNEL, to: str = TO, collector: str | None = COLLECTOR,
+    agency: str | None = AGENCY, number: str | None = NUMBER, template: str | None = TEMPLATE,
+    collectors: str | None = COLLECTORS, recorded: bool = RECORDED,
+    outcome: str = typer.Option(..., help=" | ".join(CONTACT_OUTCOMES)),
+    recording_ref: str | None = typer.Option(None, help="where the recording is kept"),
+    promise_amount: str | None = typer.Option(None, help="promised yuan, e.g. 500.00"),
+    promise_date: str | None = typer.Option(None, help="promised by YYYY-MM-DD"),
+    key: str | None = KEY, as_json: bool = JSON,
 ) -> None:
-    """Open complaints, overdue first, then by deadline."""
-    business_date = parse_date(date, "date")
-    with UnitOfWork(_engine()) as uow:
-        rows = complaint_service.list_complaints(uow, business_date)
-    _print(rows, as_json)
+    """Check a contact happening now and log it (a refusal is logged too, exit 1)."""
+    command = operations.RecordContact(
+        _contact(case, channel, to, collector, agency, number, template, collectors, recorded),
+        Outcome(check_choice(outcome, "--outcome", CONTACT_OUTCOMES)),
+        check_optional_text(recording_ref, "--recording-ref", RECORDING_MAX),
+        None if promise_amount is None else parse_money(promise_amount, "--promise-amount"),
+        None if promise_date is None else check_date(promise_date, "--promise-date"))
+    _verdict(run(command, key), as_json)
 
 
-@collections_app.command("sync")
-def sync_cmd(date: str = typer.Option(..., "--date", help="business date YYYY-MM-DD")) -> None:
-    """Open, refresh and close cases from the loans (the nightly run calls the same service)."""
-    business_date = parse_date(date, "date")
-    with UnitOfWork(_engine()) as uow:
-        report = service.sync_cases(uow, business_date)
-        uow.commit()
-    typer.echo(f"opened {len(report.opened)}  updated {len(report.updated)}  "
-               f"closed {len(report.closed)}  promises broken {report.promises_broken}  "
-               f"plans broken {report.plans_broken}")
+# --- outsourcing -------------------------------------------------------------------------------
+@collections_app.command("notice")
+def notice_cmd(case: str = CASE,
+               channel: str = typer.Option(..., help=" | ".join(NOTICE_CHANNELS)),
+               reference: str | None = typer.Option(None, help="letter number, message id"),
+               key: str | None = KEY) -> None:
+    """Record that the borrower was told today that the case may go to an agency."""
+    echo(run(operations.SendNotice(
+        check_id(case, "--case"), check_choice(channel, "--channel", NOTICE_CHANNELS),
+        check_optional_text(reference, "--reference", REFERENCE_MAX)), key))
 
 
-@collections_app.command("plan-offer")
-def plan_offer_cmd(
-    case: int = typer.Option(..., "--case", help="collection case id"),
-    loan: int = typer.Option(..., "--loan", help="the case's loan to restructure"),
-    installments: int = typer.Option(..., help="at most 60"),
-    proposed_by: str = typer.Option(..., help="collector id"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
-) -> None:
-    """Offer a negotiated repayment plan (协商还款) on the business date."""
-    from lendcore.collections.routes import _offer_view
-    from lendcore.servicing.runner import business_date
-
-    with UnitOfWork(_engine()) as uow:
-        plan_id, offer = service.offer_plan(uow, case, loan, installments=installments,
-                                            offered_on=business_date(uow.conn),
-                                            proposed_by=proposed_by)
-        uow.commit()
-    _print(_offer_view(plan_id, offer), as_json)
-
-
-@collections_app.command("plan-sign")
-def plan_sign_cmd(
-    plan: int = typer.Option(..., "--plan", help="the offered plan's id"),
-    signed_by: str = typer.Option("borrower", help="who signed"),
-) -> None:
-    """Sign an offered plan: the loan is restructured as offered and collection stops."""
-    from lendcore.servicing.runner import business_date
-    from lendcore.servicing.service import apply_plan
-
-    with UnitOfWork(_engine()) as uow:
-        service.sign_plan(uow, plan, signed_on=business_date(uow.conn), signed_by=signed_by,
-                          apply_restructure=apply_plan)
-        uow.commit()
-    typer.echo(json.dumps({"plan_id": plan, "status": "signed"}))
+@collections_app.command("assign")
+def assign_cmd(case: str = CASE, agency: str = typer.Option(..., help="agency code"),
+               key: str | None = KEY) -> None:
+    """Outsource a case to a reviewed agency today (M4+, after the notice)."""
+    echo(run(operations.AssignAgency(check_id(case, "--case"),
+                                     check_identifier(agency, "--agency")), key))
 
 
 @collections_app.command("reachability")
 def reachability_cmd(
-    case: int = typer.Option(..., "--case", help="collection case id"),
+    case: str = CASE,
     unreachable: bool = typer.Option(..., "--unreachable/--reachable",
                                      help="emergency contacts only while unreachable"),
-    by: str = typer.Option(..., help="collector id"),
+    by: str = typer.Option(..., help="collector id"), key: str | None = KEY,
 ) -> None:
-    """Mark a borrower unreachable (or reachable again) on the business date."""
-    from lendcore.servicing.runner import business_date
-
-    with UnitOfWork(_engine()) as uow:
-        service.mark_unreachable(uow, case, unreachable, business_date(uow.conn), by)
-        uow.commit()
-    typer.echo(json.dumps({"case_id": case, "unreachable": unreachable}))
+    """Mark a borrower unreachable (or reachable again) today."""
+    echo(run(operations.MarkUnreachable(check_id(case, "--case"), unreachable,
+                                        check_identifier(by, "--by")), key))
 
 
 @collections_app.command("agency-add")
-def agency_add_cmd(code: str = typer.Option(...), name: str = typer.Option(...),
-                   reviewed_on: str = typer.Option(..., help="last yearly review YYYY-MM-DD")
-                   ) -> None:
+def agency_add_cmd(code: str = typer.Option(..., help="agency code"),
+                   name: str = typer.Option(..., help="the agency's name"),
+                   reviewed_on: str = typer.Option(..., help="its last yearly review YYYY-MM-DD,"
+                                                             " on or before the business date"),
+                   key: str | None = KEY) -> None:
     """Add an outsourced collection agency."""
-    with UnitOfWork(_engine()) as uow:
-        agency_id = service.add_agency(uow, code, name, parse_date(reviewed_on, "--reviewed-on"))
-        uow.commit()
-    typer.echo(json.dumps({"agency_id": agency_id, "code": code}))
+    echo(run(operations.AddAgency(check_identifier(code, "--code"),
+                                  check_text(name, "--name", NAME_MAX),
+                                  check_date(reviewed_on, "--reviewed-on")), key))
 
 
 @collections_app.command("agency-review")
-def agency_review_cmd(code: str = typer.Option(...),
-                      reviewed_on: str = typer.Option(..., help="YYYY-MM-DD")) -> None:
-    """Record an agency's yearly review (only reviewed agencies get new cases)."""
-    with UnitOfWork(_engine()) as uow:
-        service.review_agency(uow, code, parse_date(reviewed_on, "--reviewed-on"))
-        uow.commit()
-    typer.echo(json.dumps({"code": code, "last_reviewed_on": reviewed_on}))
+def agency_review_cmd(code: str = typer.Option(..., help="agency code"),
+                      key: str | None = KEY) -> None:
+    """Record that an agency's yearly review happened today (only reviewed agencies get new
+    cases)."""
+    echo(run(operations.ReviewAgency(check_identifier(code, "--code")), key))
+
+
+@collections_app.command("sync")
+def sync_cmd() -> None:
+    """Open, refresh and close every case from the loans on the business date (the nightly
+    run does the same, partition by partition)."""
+    report = run(operations.SyncCases())
+    typer.echo(f"opened {report['opened']}  updated {report['updated']}  "
+               f"closed {report['closed']}  promises broken {report['promises_broken']}  "
+               f"plans broken {report['plans_broken']}")
+
+
+# --- plans -------------------------------------------------------------------------------------
+@collections_app.command("plan-offer")
+def plan_offer_cmd(
+    case: str = CASE, loan: str = typer.Option(..., "--loan", help="the case's loan"),
+    installments: str = typer.Option(..., help=f"1 to {RULE_MAX_PLAN_INSTALLMENTS}"),
+    proposed_by: str = typer.Option(..., help="collector id"),
+    method: str = typer.Option("equal-installment", help=" | ".join(PLAN_METHODS)),
+    waive_penalty: str = typer.Option("0", help="yuan; needs --approved-by and --reason"),
+    waive_interest: str = typer.Option("0", help="yuan; needs --approved-by and --reason"),
+    approved_by: str | None = typer.Option(None, help="who approved the waiver"),
+    reason: str | None = typer.Option(None, help="why the waiver"),
+    key: str | None = KEY, as_json: bool = JSON,
+) -> None:
+    """Offer a negotiated repayment plan (协商还款) today."""
+    result = run(operations.OfferPlan(
+        check_id(case, "--case"), check_id(loan, "--loan"),
+        check_count(installments, "--installments", 1, RULE_MAX_PLAN_INSTALLMENTS),
+        check_text(proposed_by, "--proposed-by", PERSON_MAX),
+        Method(check_choice(method, "--method", PLAN_METHODS)),
+        parse_money(waive_penalty, "--waive-penalty", allow_zero=True),
+        parse_money(waive_interest, "--waive-interest", allow_zero=True),
+        check_optional_text(approved_by, "--approved-by", PERSON_MAX),
+        check_optional_text(reason, "--reason", REASON_MAX)), key)
+    _print(result, as_json)
+
+
+@collections_app.command("plan-sign")
+def plan_sign_cmd(plan: str = typer.Option(..., "--plan", help="the offered plan's id"),
+                  signed_by: str = typer.Option("borrower", help="who signed"),
+                  key: str | None = KEY) -> None:
+    """Sign an offered plan today: the loan is restructured as offered and collection stops."""
+    echo(run(operations.SignPlan(check_id(plan, "--plan"),
+                                 check_text(signed_by, "--signed-by", PERSON_MAX)), key))
+
+
+# --- complaints --------------------------------------------------------------------------------
+COMPLAINT = typer.Option(..., "--complaint", help="complaint id")
+
+
+@collections_app.command("complaints")
+def complaints_cmd(limit: str = typer.Option(str(queries.DEFAULT_PAGE),
+                                             help=f"at most {queries.MAX_PAGE}"),
+                   as_json: bool = JSON) -> None:
+    """Open complaints as of the business date, overdue first, then by deadline."""
+    shown = check_count(limit, "--limit", 1, queries.MAX_PAGE)
+    _print(views.complaints(read(lambda conn: complaint_service.list_complaints(
+        conn, limit=shown))), as_json)
+
+
+@collections_app.command("complaint-open")
+def complaint_open_cmd(customer: str = typer.Option(..., "--customer", help="customer id"),
+                       channel: str = typer.Option(..., help=" | ".join(COMPLAINT_CHANNELS)),
+                       summary: str = typer.Option(..., help="what it is about"),
+                       complex_: bool = typer.Option(False, "--complex", help="30 days, not 15"),
+                       key: str | None = KEY) -> None:
+    """Take a complaint received today."""
+    echo(run(operations.ReceiveComplaint(
+        check_id(customer, "--customer"), check_choice(channel, "--channel", COMPLAINT_CHANNELS),
+        check_text(summary, "--summary", SUMMARY_MAX), complex_), key))
 
 
 @collections_app.command("complaint-complex")
-def complaint_complex_cmd(complaint: int = typer.Option(..., "--complaint")) -> None:
-    """Mark a complaint complex: decided within 30 days instead of 15."""
-    with UnitOfWork(_engine()) as uow:
-        deadline = complaint_service.mark_complex(uow, complaint)
-        uow.commit()
-    typer.echo(json.dumps({"complaint_id": complaint, "deadline": deadline.isoformat()}))
+def complaint_complex_cmd(complaint: str = COMPLAINT, key: str | None = KEY) -> None:
+    """Mark a complaint complex: decided within 30 days of receipt instead of 15."""
+    echo(run(operations.MarkComplaintComplex(check_id(complaint, "--complaint")), key))
+
+
+@collections_app.command("complaint-extend")
+def complaint_extend_cmd(complaint: str = COMPLAINT,
+                         days: str = typer.Option(..., help=f"at most {RULE_COMPLAINT_MAX_DAYS}"),
+                         approved_by: str = typer.Option(..., help="who approved"),
+                         reason: str = typer.Option(..., help="why"),
+                         key: str | None = KEY) -> None:
+    """Extend a complaint's deadline (approved, with a reason; 60 days at most)."""
+    echo(run(operations.ExtendComplaint(
+        check_id(complaint, "--complaint"),
+        check_count(days, "--days", 1, RULE_COMPLAINT_MAX_DAYS),
+        check_text(approved_by, "--approved-by", PERSON_MAX),
+        check_text(reason, "--reason", REASON_MAX)), key))
 
 
 @collections_app.command("complaint-resolve")
-def complaint_resolve_cmd(complaint: int = typer.Option(..., "--complaint"),
-                          resolved_on: str = typer.Option(..., help="YYYY-MM-DD"),
-                          resolution: str = typer.Option(..., help="how it was decided")) -> None:
-    """Record how a complaint was decided."""
-    with UnitOfWork(_engine()) as uow:
-        complaint_service.resolve_complaint(uow, complaint,
-                                            resolved_on=parse_date(resolved_on, "--resolved-on"),
-                                            resolution=resolution)
-        uow.commit()
-    typer.echo(json.dumps({"complaint_id": complaint, "status": "resolved"}))
+def complaint_resolve_cmd(complaint: str = COMPLAINT,
+                          resolution: str = typer.Option(..., help="how it was decided"),
+                          key: str | None = KEY) -> None:
+    """Record how a complaint was decided, today."""
+    echo(run(operations.ResolveComplaint(check_id(complaint, "--complaint"),
+                                         check_text(resolution, "--resolution", SUMMARY_MAX)),
+             key))

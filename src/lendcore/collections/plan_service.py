@@ -1,17 +1,19 @@
-"""Negotiated repayment plans in storage: offer from a case, sign with the servicing hook.
+"""Negotiated repayment plans in storage: offered from a case, signed through servicing.
 
-``sign_plan(uow, plan_id, signed_on=..., signed_by=..., apply_restructure=hook)`` records the
-signature, floors the loan's class at 关注 (``special_mention``) for 12 months
-(``loans.class_floor_until``, ``loans.restructured``), calls ``hook(uow, loan_id, offer)`` in the
-same transaction (servicing replaces the installments and posts the ledger entries there), and
-freezes collection on the case (the guard refuses every contact while the plan is kept). If the
-hook raises, nothing is recorded: the unit of work rolls back.
+Both happen on the server's business date. ``offer_plan`` prices the plan on the loan's balances
+of today and stores the offer. ``sign_plan(uow, plan_id, signed_by=...)`` records the signature
+and hands the loan to servicing in the same transaction (``servicing.service.apply_plan``: it
+replaces the installments exactly as offered, posts the ledger entries and floors the loan's
+class at 关注 for 12 months; collections never writes ``loans``), then freezes collection on the
+case (the guard refuses every contact while the plan is kept). If servicing refuses (the
+balances moved since the offer), nothing is recorded: the unit of work rolls back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,20 +21,55 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select, update
 
 from lendcore.calendar import add_months
+from lendcore.clock import business_date
 from lendcore.collections import store
 from lendcore.collections.config import CollectionsConfig, default_config
 from lendcore.collections.plans import LoanBalances, PlanInstallment, PlanOffer, Waiver, plan_terms
 from lendcore.errors import Conflict, InvalidInput, NotFound
 from lendcore.rates import ppb_to_rate, rate_to_ppb
 from lendcore.schedules import Method
-from lendcore.store.collections_tables import collection_cases, collection_plans
+from lendcore.servicing.service import apply_plan
+from lendcore.store.collections_tables import collection_plans
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
 
 RestructureHook = Callable[[UnitOfWork, int, PlanOffer], None]
-"""``apply_restructure(uow, loan_id, offer)``: servicing's side of a signed plan."""
+"""``apply_restructure(uow, loan_id, offer)``: servicing's side of a signed plan (by default
+``servicing.service.apply_plan``; a test may pass a stand-in)."""
 
-SPECIAL_MENTION = "special_mention"
+
+@dataclass(frozen=True, slots=True)
+class OfferedPlan:
+    plan_id: int
+    case_id: int
+    offered_on: date
+    offer: PlanOffer
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPlan:
+    plan_id: int
+    case_id: int
+    signed_on: date
+    signed_by: str
+    class_floor_until: date
+    offer: PlanOffer
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecord:
+    """A stored plan as the case detail shows it."""
+
+    plan_id: int
+    case_id: int
+    loan_id: int
+    status: str
+    offered_on: date
+    signed_on: date | None
+    signed_by: str | None
+    class_floor_until: date | None
+    broken_on: date | None
+    offer: PlanOffer
 
 
 def offer_plan(
@@ -41,15 +78,16 @@ def offer_plan(
     loan_id: int,
     *,
     installments: int,
-    offered_on: date,
     proposed_by: str,
     method: Method = Method.EQUAL_INSTALLMENT,
     annual_rate: Decimal | None = None,
     waiver: Waiver | None = None,
     config: CollectionsConfig | None = None,
-) -> tuple[int, PlanOffer]:
-    """Offer a plan for one of the case's loans; the first installment is due a month later."""
+) -> OfferedPlan:
+    """Offer a plan for one of the case's loans today; the first installment is due a month
+    later."""
     conn = uow.conn
+    offered_on = business_date(conn)
     case = store.case_row(conn, case_id)
     loan = conn.execute(select(loans).where(loans.c.id == loan_id)).mappings().first()
     if loan is None or loan["customer_id"] != case["customer_id"]:
@@ -69,20 +107,21 @@ def offer_plan(
         **_offer_values(offer)))
     store.add_history(conn, case, offered_on, "plan_offered",
                       {"plan_id": plan_id, "loan_id": loan_id, "installments": installments})
-    return plan_id, offer
+    return OfferedPlan(plan_id, case_id, offered_on, offer)
 
 
 def sign_plan(
     uow: UnitOfWork,
     plan_id: int,
     *,
-    signed_on: date,
     signed_by: str,
-    apply_restructure: RestructureHook,
+    apply_restructure: RestructureHook = apply_plan,
     config: CollectionsConfig | None = None,
-) -> PlanOffer:
+) -> SignedPlan:
+    """The borrower signs an offered plan today: servicing restructures the loan as offered."""
     cfg = config or default_config()
     conn = uow.conn
+    signed_on = business_date(conn)
     plan = conn.execute(select(collection_plans).where(collection_plans.c.id == plan_id)
                         .with_for_update()).mappings().first()
     if plan is None:
@@ -91,37 +130,22 @@ def sign_plan(
         raise Conflict(f"plan {plan_id} is {plan['status']}, not offered", field="plan_id")
     if not signed_by.strip():
         raise InvalidInput("who signed", field="signed_by")
-    if signed_on < plan["offered_on"]:
-        raise InvalidInput("a plan is signed on or after its offer", field="signed_on")
+    if signed_on < plan["offered_on"]:  # the business date never moves back: a defect
+        raise RuntimeError(f"plan {plan_id} was offered on {plan['offered_on']}, after today "
+                           f"{signed_on}")
     floor_until = add_months(signed_on, cfg.class_floor_months)
     conn.execute(update(collection_plans).where(collection_plans.c.id == plan_id).values(
         status="signed", signed_on=signed_on, signed_by=signed_by,
         class_floor_until=floor_until))
-    _floor_loan_class(uow, int(plan["loan_id"]), floor_until)
     offer = offer_from_row(plan)
     apply_restructure(uow, int(plan["loan_id"]), offer)
     case = store.case_row(conn, int(plan["case_id"]), lock=True)
-    conn.execute(update(collection_cases).where(collection_cases.c.id == case["id"]).values(
-        next_action="plan_in_force", updated_on=signed_on, version=int(case["version"]) + 1))
-    store.add_history(conn, store.case_row(conn, int(case["id"])), signed_on, "plan_signed", {
+    fresh = store.bump_case(conn, case, next_action="plan_in_force", updated_on=signed_on)
+    store.add_history(conn, fresh, signed_on, "plan_signed", {
         "plan_id": plan_id, "special_transaction": offer.special_transaction,
         "bureau_trigger_event": offer.bureau_trigger_event,
         "class_floor_until": floor_until.isoformat()})
-    return offer
-
-
-def _floor_loan_class(uow: UnitOfWork, loan_id: int, floor_until: date) -> None:
-    """Restructured: at least 关注 until ``floor_until`` (a later existing floor is kept)."""
-    loan = uow.conn.execute(select(loans.c.class_floor_until, loans.c.risk_class, loans.c.version)
-                            .where(loans.c.id == loan_id).with_for_update()).mappings().one()
-    current = loan["class_floor_until"]
-    values: dict[str, Any] = {
-        "restructured": True, "version": int(loan["version"]) + 1,
-        "class_floor_until": max(current, floor_until) if current else floor_until,
-    }
-    if loan["risk_class"] == "normal":
-        values["risk_class"] = SPECIAL_MENTION
-    uow.conn.execute(update(loans).where(loans.c.id == loan_id).values(**values))
+    return SignedPlan(plan_id, int(plan["case_id"]), signed_on, signed_by, floor_until, offer)
 
 
 def _offer_values(offer: PlanOffer) -> dict[str, Any]:
@@ -158,12 +182,9 @@ def offer_from_row(row: RowMapping) -> PlanOffer:
         bureau_trigger_event=int(row["bureau_trigger_event"]))
 
 
-def plan_dict(row: RowMapping) -> dict[str, Any]:
-    keys = ("id", "loan_id", "status", "installments_count", "method", "principal_fen",
-            "arrears_fen", "waived_penalty_fen", "waived_interest_fen", "waiver_reason",
-            "proposed_by", "approved_by", "special_transaction", "bureau_trigger_event")
-    out: dict[str, Any] = {k: row[k] for k in keys}
-    for k in ("offered_on", "signed_on", "class_floor_until", "broken_on", "start_date"):
-        out[k] = row[k].isoformat() if row[k] else None
-    out["schedule"] = json.loads(row["schedule_json"])
-    return out
+def plan_record(row: RowMapping) -> PlanRecord:
+    return PlanRecord(
+        plan_id=int(row["id"]), case_id=int(row["case_id"]), loan_id=int(row["loan_id"]),
+        status=str(row["status"]), offered_on=row["offered_on"], signed_on=row["signed_on"],
+        signed_by=row["signed_by"], class_floor_until=row["class_floor_until"],
+        broken_on=row["broken_on"], offer=offer_from_row(row))

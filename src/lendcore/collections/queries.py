@@ -1,17 +1,23 @@
-"""Read models for cases: lists and details, amounts shown by role (bands or exact)."""
+"""Read models for cases: lists and details as domain values (amounts in fen).
+
+How much of an amount a reader sees (a band or the exact figure) is the view's business
+(``views.case``); these functions read everything and return it whole.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import Connection, RowMapping, select
 
 from lendcore.collections import store
-from lendcore.collections.cases import Role, show_amount
 from lendcore.collections.config import BUCKETS
-from lendcore.collections.plan_service import plan_dict
+from lendcore.collections.plan_service import PlanRecord, plan_record
 from lendcore.errors import InvalidInput
+from lendcore.reasons import Reason
 from lendcore.store.collections_tables import (
     collection_case_history,
     collection_cases,
@@ -19,37 +25,104 @@ from lendcore.store.collections_tables import (
     collection_plans,
     collection_promises,
 )
-from lendcore.store.uow import UnitOfWork
 
-AMOUNT_FIELDS = ("overdue_principal_fen", "overdue_interest_fen", "overdue_fee_fen",
-                 "penalty_fen")
-
-
-def case_dict(uow: UnitOfWork, row: RowMapping, role: Role) -> dict[str, Any]:
-    amounts = {k.removesuffix("_fen"): show_amount(int(row[k]), role) for k in AMOUNT_FIELDS}
-    total = sum(int(row[k]) for k in AMOUNT_FIELDS)
-    amounts["overdue_total"] = show_amount(total, role)
-    agency = store.agency_code_of(uow.conn, row["agency_id"])
-    return {
-        "id": int(row["id"]), "customer_id": int(row["customer_id"]), "status": row["status"],
-        "bucket": row["bucket"], "max_dpd": int(row["max_dpd"]),
-        "amounts": amounts, "amounts_shown_as": "exact" if role is Role.SUPERVISOR else "band",
-        "assignee": {"kind": row["assignee_kind"], "agency": agency},
-        "next_action": row["next_action"],
-        "borrower_unreachable": bool(row["borrower_unreachable"]),
-        "outsourcing_notice_on": _iso(row["outsourcing_notice_on"]),
-        "broken_promises": int(row["broken_promises"]),
-        "opened_on": _iso(row["opened_on"]), "closed_on": _iso(row["closed_on"]),
-    }
+DEFAULT_PAGE = 100
+MAX_PAGE = 1_000
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    case_id: int
+    customer_id: int
+    status: str
+    bucket: str
+    max_dpd: int
+    overdue_principal_fen: int
+    overdue_interest_fen: int
+    overdue_fee_fen: int
+    penalty_fen: int
+    assignee_kind: str
+    agency_code: str | None
+    next_action: str
+    borrower_unreachable: bool
+    outsourcing_notice_on: date | None
+    broken_promises: int
+    opened_on: date
+    closed_on: date | None
+
+    @property
+    def overdue_total_fen(self) -> int:
+        return (self.overdue_principal_fen + self.overdue_interest_fen + self.overdue_fee_fen
+                + self.penalty_fen)
 
 
-def list_cases(uow: UnitOfWork, *, bucket: str | None = None, status: str | None = "open",
-               role: Role = Role.COLLECTOR) -> list[dict[str, Any]]:
-    query = select(collection_cases).order_by(collection_cases.c.id)
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    business_date: date
+    event: str
+    status: str
+    bucket: str
+    next_action: str
+    overdue_total_fen: int
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEntry:
+    contact_id: int
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    channel: str
+    target: str
+    at: datetime
+    local_date: date
+    collector_id: str | None
+    outcome: str | None
+    recording_ref: str | None
+    retain_until: date
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseEntry:
+    promise_id: int
+    promised_on: date
+    status: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    case: CaseSummary
+    history: tuple[HistoryEntry, ...]
+    contacts: tuple[ContactEntry, ...]
+    promises: tuple[PromiseEntry, ...]
+    plans: tuple[PlanRecord, ...]
+
+
+def _summary(row: RowMapping, agencies: dict[int, str]) -> CaseSummary:
+    agency_id = row["agency_id"]
+    return CaseSummary(
+        case_id=int(row["id"]), customer_id=int(row["customer_id"]), status=str(row["status"]),
+        bucket=str(row["bucket"]), max_dpd=int(row["max_dpd"]),
+        overdue_principal_fen=int(row["overdue_principal_fen"]),
+        overdue_interest_fen=int(row["overdue_interest_fen"]),
+        overdue_fee_fen=int(row["overdue_fee_fen"]), penalty_fen=int(row["penalty_fen"]),
+        assignee_kind=str(row["assignee_kind"]),
+        agency_code=None if agency_id is None else agencies.get(int(agency_id)),
+        next_action=str(row["next_action"]),
+        borrower_unreachable=bool(row["borrower_unreachable"]),
+        outsourcing_notice_on=row["outsourcing_notice_on"],
+        broken_promises=int(row["broken_promises"]), opened_on=row["opened_on"],
+        closed_on=row["closed_on"])
+
+
+def list_cases(conn: Connection, *, bucket: str | None = None, status: str | None = "open",
+               after_id: int = 0, limit: int = DEFAULT_PAGE) -> list[CaseSummary]:
+    """Cases by id, ``limit`` at a time after ``after_id`` (the last id of the page before)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"must be from 1 to {MAX_PAGE}", field="limit")
+    query = (select(collection_cases).where(collection_cases.c.id > after_id)
+             .order_by(collection_cases.c.id).limit(limit))
     if bucket is not None:
         if bucket not in BUCKETS:
             raise InvalidInput(f"unknown bucket {bucket!r}; accepted M0..M7", field="bucket")
@@ -58,40 +131,34 @@ def list_cases(uow: UnitOfWork, *, bucket: str | None = None, status: str | None
         if status not in ("open", "closed"):
             raise InvalidInput("accepted: open, closed", field="status")
         query = query.where(collection_cases.c.status == status)
-    return [case_dict(uow, row, role) for row in uow.conn.execute(query).mappings()]
+    agencies = store.agency_codes(conn)
+    return [_summary(row, agencies) for row in conn.execute(query).mappings()]
 
 
-def case_detail(uow: UnitOfWork, case_id: int, role: Role = Role.COLLECTOR) -> dict[str, Any]:
-    conn = uow.conn
+def case_detail(conn: Connection, case_id: int) -> CaseDetail:
     row = store.case_row(conn, case_id)
-    out = case_dict(uow, row, role)
-    exact = role is Role.SUPERVISOR
-    out["history"] = [
-        {"business_date": h["business_date"].isoformat(), "event": h["event"],
-         "status": h["status"], "bucket": h["bucket"], "next_action": h["next_action"],
-         "overdue_total": show_amount(int(h["overdue_total_fen"]), role),
-         "detail": json.loads(h["detail_json"])}
+    history = tuple(
+        HistoryEntry(h["business_date"], str(h["event"]), str(h["status"]), str(h["bucket"]),
+                     str(h["next_action"]), int(h["overdue_total_fen"]),
+                     json.loads(h["detail_json"]))
         for h in conn.execute(select(collection_case_history).where(
             collection_case_history.c.case_id == case_id)
-            .order_by(collection_case_history.c.id)).mappings()]
-    out["contacts"] = [
-        {"id": c["id"], "allowed": c["allowed"], "reasons": json.loads(c["reasons_json"]),
-         "channel": c["channel"], "to": c["target"],
-         "at": store.as_utc(c["at_utc"]).isoformat(), "local_date": c["local_date"].isoformat(),
-         "collector_id": c["collector_id"], "outcome": c["outcome"],
-         "recording_ref": c["recording_ref"], "retain_until": c["retain_until"].isoformat()}
+            .order_by(collection_case_history.c.id)).mappings())
+    contacts = tuple(
+        ContactEntry(int(c["id"]), bool(c["allowed"]),
+                     tuple(Reason(r["code"], r["detail"]) for r in json.loads(c["reasons_json"])),
+                     str(c["channel"]), str(c["target"]), store.as_utc(c["at_utc"]),
+                     c["local_date"], c["collector_id"], c["outcome"], c["recording_ref"],
+                     c["retain_until"])
         for c in conn.execute(select(collection_contacts).where(
             collection_contacts.c.case_id == case_id).order_by(collection_contacts.c.id))
-        .mappings()]
-    out["promises"] = [
-        {"id": p["id"], "promised_on": p["promised_on"].isoformat(), "status": p["status"],
-         "amount": show_amount(int(p["amount_fen"]), role)}
+        .mappings())
+    promises = tuple(
+        PromiseEntry(int(p["id"]), p["promised_on"], str(p["status"]), int(p["amount_fen"]))
         for p in conn.execute(select(collection_promises).where(
             collection_promises.c.case_id == case_id).order_by(collection_promises.c.id))
-        .mappings()]
-    out["plans"] = [plan_dict(p) if exact else {"id": p["id"], "status": p["status"],
-                                                "loan_id": p["loan_id"]}
-                    for p in conn.execute(select(collection_plans).where(
-                        collection_plans.c.case_id == case_id)
-                        .order_by(collection_plans.c.id)).mappings()]
-    return out
+        .mappings())
+    plans = tuple(plan_record(p) for p in conn.execute(select(collection_plans).where(
+        collection_plans.c.case_id == case_id).order_by(collection_plans.c.id)).mappings())
+    return CaseDetail(_summary(row, store.agency_codes(conn)), history, contacts, promises,
+                      plans)

@@ -1,303 +1,303 @@
-"""HTTP routes for collections: thin; every behaviour is a service call in one unit of work."""
+"""HTTP routes for collections: parse the body, build the command, run it.
+
+No body or query parameter carries a date or a time (a contact happens at the server's time,
+everything else on the business date); unknown fields are refused, every text field has a
+maximum length, enumerations are closed sets (``fields``).
+"""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from pydantic import Field, StrictBool
 
-from lendcore.api.deps import IdField, IdPath, get_engine
-from lendcore.collections import complaint_service, queries, service
+from lendcore.collections import complaint_service, operations, queries, views
 from lendcore.collections.cases import Role
-from lendcore.collections.guard import Outcome
+from lendcore.collections.config import Channel
+from lendcore.collections.fields import (
+    VISIT_STAFF_MAX,
+    AgencyName,
+    BucketName,
+    CaseStatus,
+    ComplaintChannel,
+    ContactChannel,
+    ContactOutcomeName,
+    ContactTarget,
+    ExtensionDays,
+    NoticeChannel,
+    NoticeRef,
+    NumberRef,
+    Person,
+    PlanInstallments,
+    PlanMethod,
+    Reason,
+    RecordingRef,
+    RoleName,
+    StrictDate,
+    Summary,
+    Template,
+)
+from lendcore.collections.guard import Outcome, Target
+from lendcore.edge import IDENTIFIER_PATTERN, Body, Identifier, Money, parse_money
 from lendcore.errors import InvalidInput
-from lendcore.money import parse_yuan
-from lendcore.store.uow import UnitOfWork
+from lendcore.runner import query
+from lendcore.schedules import Method
+from lendcore.web import ContextDep, EngineDep, IdField, IdPath, KeyHeader, run
 
 router = APIRouter(prefix="/collections", tags=["collections"])
 
 
-class ContactIn(BaseModel):
+def _only_query(*names: str) -> Any:
+    """Refuse a query parameter the route does not take (``?date=2030-01-01`` is not quietly
+    ignored: the date is the server's)."""
+    accepted = ", ".join(names) or "none"
+
+    async def check(request: Request) -> None:
+        for name in request.query_params:
+            if name not in names:
+                raise InvalidInput(f"unknown query parameter; accepted: {accepted}",
+                                   field=name[:64])
+
+    return Depends(check)
+
+
+NO_QUERY = [_only_query()]
+AgencyCode = Path(pattern=IDENTIFIER_PATTERN, max_length=64, description="the agency's code")
+
+
+class ContactIn(Body):
     case_id: IdField
-    channel: str = Field(description="call | sms | app | visit")
-    to: str = Field("borrower", description="borrower | contact (emergency contact)")
-    at: str = Field(description="ISO time with offset, e.g. 2026-03-01T21:30+08:00")
-    number: str | None = None
-    collector_id: str | None = None
-    agency_code: str | None = None
-    template: str | None = None
-    collectors: list[str] = Field(default_factory=list)
-    recorded: bool = False
+    channel: ContactChannel
+    to: ContactTarget = Field("borrower", description="borrower | contact (emergency contact)")
+    number: NumberRef | None = Field(None, description="which number; the target's own if none")
+    collector_id: Identifier | None = None
+    agency_code: Identifier | None = None
+    template: Template | None = Field(None, description="message text or call script")
+    collectors: list[Identifier] = Field(default_factory=list, max_length=VISIT_STAFF_MAX)
+    recorded: StrictBool = False
+
+    def contact(self) -> operations.Contact:
+        return operations.Contact(
+            case_id=self.case_id, channel=Channel(self.channel), target=Target(self.to),
+            number=self.number, collector_id=self.collector_id, agency_code=self.agency_code,
+            template=self.template, collectors=tuple(self.collectors), recorded=self.recorded)
 
 
 class ContactRecordIn(ContactIn):
-    outcome: str
-    recording_ref: str | None = None
-    promise_amount: str | None = Field(None, description="yuan as a decimal string")
-    promise_date: date | None = None
+    outcome: ContactOutcomeName
+    recording_ref: RecordingRef | None = None
+    promise_amount: Money | None = Field(None, description="yuan, e.g. \"500.00\"")
+    promise_date: StrictDate | None = None
 
 
-class NoticeIn(BaseModel):
-    channel: str
-    sent_on: date
-    reference: str | None = None
+class NoticeIn(Body):
+    channel: NoticeChannel
+    reference: NoticeRef | None = None
 
 
-class AssignIn(BaseModel):
-    agency_code: str
-    business_date: date
+class AssignIn(Body):
+    agency_code: Identifier
 
 
-class ComplaintIn(BaseModel):
+class ReachabilityIn(Body):
+    unreachable: StrictBool
+    by: Identifier = Field(description="who established it (collector id)")
+
+
+class AgencyIn(Body):
+    code: Identifier
+    name: AgencyName
+    last_reviewed_on: StrictDate = Field(description="its last yearly review, on or before the "
+                                                     "business date")
+
+
+class NoBody(Body):
+    """A route that takes nothing: a body with any field is refused (e.g. a date)."""
+
+
+class ComplaintIn(Body):
     customer_id: IdField
-    channel: str
-    received_on: date
-    summary: str
-    complex: bool = False
+    channel: ComplaintChannel
+    summary: Summary
+    complex: StrictBool = False
 
 
-class ExtensionIn(BaseModel):
-    days: int
-    approved_by: str
-    reason: str
+class ExtensionIn(Body):
+    days: ExtensionDays
+    approved_by: Person
+    reason: Reason
 
 
-def _role(role: str) -> Role:
-    return Role.parse(role)
+class ResolutionIn(Body):
+    resolution: Summary
 
 
-@router.get("/cases")
-def list_cases(bucket: str | None = None, status: str = "open", role: str = "collector",
-               engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
-    with UnitOfWork(engine) as uow:
-        return queries.list_cases(uow, bucket=bucket, status=status, role=_role(role))
+class PlanOfferIn(Body):
+    loan_id: IdField
+    installments: PlanInstallments
+    proposed_by: Person
+    method: PlanMethod = "equal-installment"
+    waive_penalty: Money = Field("0", description="yuan; needs approved_by and reason")
+    waive_interest: Money = Field("0", description="yuan; needs approved_by and reason")
+    approved_by: Person | None = None
+    reason: Reason | None = None
 
 
-@router.get("/cases/{case_id}")
-def get_case(case_id: IdPath, role: str = "collector",
-             engine: Engine = Depends(get_engine)) -> dict[str, Any]:
-    with UnitOfWork(engine) as uow:
-        return queries.case_detail(uow, case_id, _role(role))
+class PlanSignIn(Body):
+    signed_by: Person
 
 
-@router.post("/contacts/check")
-def check_contact(body: ContactIn, engine: Engine = Depends(get_engine)) -> dict[str, object]:
-    proposal = service.proposal_from(body.model_dump())
-    with UnitOfWork(engine) as uow:
-        return service.check_contact_for_case(uow, body.case_id, proposal).as_dict()
+# --- cases -------------------------------------------------------------------------------------
+@router.get("/cases", dependencies=[_only_query("bucket", "status", "role", "after", "limit")])
+def list_cases(engine: EngineDep, bucket: BucketName | None = None,
+               status: CaseStatus = "open", role: RoleName = "collector",
+               after: int = Query(0, ge=0, le=2**63 - 1, description="the last id seen"),
+               limit: int = Query(queries.DEFAULT_PAGE, ge=1, le=queries.MAX_PAGE),
+               ) -> list[dict[str, Any]]:
+    rows = query(engine, lambda conn: queries.list_cases(conn, bucket=bucket, status=status,
+                                                         after_id=after, limit=limit))
+    return views.cases(rows, Role(role))
 
 
-@router.post("/contacts", response_model=None)
-def record_contact(body: ContactRecordIn,
-                   engine: Engine = Depends(get_engine)) -> dict[str, object] | JSONResponse:
-    """Check, then record. A refusal is recorded too and answered 422 with every reason."""
-    proposal = service.proposal_from(body.model_dump())
-    try:
-        outcome = Outcome(body.outcome)
-    except ValueError:
-        raise InvalidInput("accepted: " + ", ".join(o.value for o in Outcome),
-                           field="outcome") from None
-    promise_fen = parse_yuan(body.promise_amount, "promise_amount") if body.promise_amount else None
-    result = service.ContactOutcome(outcome, body.recording_ref, promise_fen, body.promise_date)
-    with UnitOfWork(engine) as uow:
-        verdict, contact_id = service.record_contact(uow, body.case_id, proposal, result)
-        uow.commit()
-    payload: dict[str, object] = {**verdict.as_dict(), "contact_id": contact_id}
-    if verdict.allowed:
-        return payload
+@router.get("/cases/{case_id}", dependencies=[_only_query("role")])
+def get_case(case_id: IdPath, engine: EngineDep, role: RoleName = "collector") -> dict[str, Any]:
+    return views.case_detail(query(engine, queries.case_detail, case_id), Role(role))
+
+
+# --- contacts ----------------------------------------------------------------------------------
+@router.post("/contacts/check", dependencies=NO_QUERY)
+def check_contact(body: ContactIn, engine: EngineDep, ctx: ContextDep) -> dict[str, Any]:
+    """Would the guard allow this contact now (the server's time)? Records nothing."""
+    return views.verdict(query(engine, operations.check_contact, body.contact(), ctx.now))
+
+
+@router.post("/contacts", response_model=None, dependencies=NO_QUERY)
+def record_contact(body: ContactRecordIn, engine: EngineDep, ctx: ContextDep,
+                   key: KeyHeader = None) -> dict[str, Any] | JSONResponse:
+    """Check, then record the contact as happening now. A refusal is recorded too and
+    answered 422 with every reason."""
+    promise = (parse_money(body.promise_amount, "promise_amount")
+               if body.promise_amount is not None else None)
+    result: dict[str, Any] = run(engine, ctx, operations.RecordContact(
+        body.contact(), Outcome(body.outcome), body.recording_ref, promise, body.promise_date),
+        key)
+    if result["allowed"]:
+        return result
     return JSONResponse({"error": "contact_refused", "field": None,
-                         "detail": "; ".join(r.code for r in verdict.reasons), **payload},
+                         "detail": "; ".join(r["code"] for r in result["reasons"]), **result},
                         status_code=422)
 
 
-@router.post("/cases/{case_id}/outsourcing-notice")
-def outsourcing_notice(case_id: IdPath, body: NoticeIn,
-                       engine: Engine = Depends(get_engine)) -> dict[str, int]:
-    with UnitOfWork(engine) as uow:
-        notice_id = service.record_outsourcing_notice(uow, case_id, channel=body.channel,
-                                                      sent_on=body.sent_on,
-                                                      reference=body.reference)
-        uow.commit()
-    return {"notice_id": notice_id}
+# --- outsourcing -------------------------------------------------------------------------------
+@router.post("/cases/{case_id}/outsourcing-notice", dependencies=NO_QUERY)
+def outsourcing_notice(case_id: IdPath, body: NoticeIn, engine: EngineDep, ctx: ContextDep,
+                       key: KeyHeader = None) -> dict[str, Any]:
+    """The borrower was told today that the case may go to an agency."""
+    result: dict[str, Any] = run(engine, ctx, operations.SendNotice(
+        case_id, body.channel, body.reference), key)
+    return result
 
 
-@router.post("/cases/{case_id}/assign")
-def assign(case_id: IdPath, body: AssignIn, engine: Engine = Depends(get_engine)) -> dict[str, str]:
-    with UnitOfWork(engine) as uow:
-        service.assign_agency(uow, case_id, body.agency_code, body.business_date)
-        uow.commit()
-    return {"status": "assigned"}
+@router.post("/cases/{case_id}/assign", dependencies=NO_QUERY)
+def assign(case_id: IdPath, body: AssignIn, engine: EngineDep, ctx: ContextDep,
+           key: KeyHeader = None) -> dict[str, Any]:
+    result: dict[str, Any] = run(engine, ctx, operations.AssignAgency(case_id, body.agency_code),
+                                 key)
+    return result
 
 
-@router.post("/complaints")
-def open_complaint(body: ComplaintIn, engine: Engine = Depends(get_engine)) -> dict[str, int]:
-    with UnitOfWork(engine) as uow:
-        complaint_id = complaint_service.open_complaint(
-            uow, body.customer_id, channel=body.channel, received_on=body.received_on,
-            summary=body.summary, complex_=body.complex)
-        uow.commit()
-    return {"complaint_id": complaint_id}
-
-
-@router.post("/complaints/{complaint_id}/extend")
-def extend_complaint(complaint_id: IdPath, body: ExtensionIn,
-                     engine: Engine = Depends(get_engine)) -> dict[str, str]:
-    with UnitOfWork(engine) as uow:
-        deadline = complaint_service.extend_complaint(
-            uow, complaint_id, days=body.days, approved_by=body.approved_by, reason=body.reason)
-        uow.commit()
-    return {"deadline": deadline.isoformat()}
-
-
-@router.get("/complaints")
-def list_complaints(business_date: date = Query(alias="date"),
-                    engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
-    """Open complaints, overdue first; ``date`` is the business date."""
-    with UnitOfWork(engine) as uow:
-        return complaint_service.list_complaints(uow, business_date)
-
-
-class PlanOfferIn(BaseModel):
-    loan_id: IdField
-    installments: int = Field(description="at most 60")
-    proposed_by: str
-    method: str = "equal-installment"
-    waive_penalty: str = Field("0", description="yuan; needs approved_by and reason")
-    waive_interest: str = Field("0", description="yuan; needs approved_by and reason")
-    approved_by: str | None = None
-    reason: str | None = None
-
-
-class PlanSignIn(BaseModel):
-    signed_by: str
-
-
-def _offer_view(plan_id: int, offer: Any) -> dict[str, Any]:
-    from lendcore.money import format_yuan
-
-    return {
-        "plan_id": plan_id, "loan_id": offer.loan_id, "installments": offer.installments_count,
-        "principal": format_yuan(offer.principal_fen), "arrears": format_yuan(offer.arrears_fen),
-        "waived_penalty": format_yuan(offer.waived_penalty_fen),
-        "waived_interest": format_yuan(offer.waived_interest_fen),
-        "total": format_yuan(offer.total_fen),
-        "special_transaction": offer.special_transaction,
-        "bureau_trigger_event": offer.bureau_trigger_event,
-        "schedule": [{"number": i.number, "due_date": i.due_date.isoformat(),
-                      "principal": format_yuan(i.principal_fen),
-                      "interest": format_yuan(i.interest_fen),
-                      "arrears": format_yuan(i.arrears_fen), "total": format_yuan(i.total_fen)}
-                     for i in offer.schedule],
-    }
-
-
-@router.post("/cases/{case_id}/plans", status_code=201)
-def offer_plan(case_id: IdPath, body: PlanOfferIn,
-               engine: Engine = Depends(get_engine)) -> dict[str, Any]:
-    """Offer a negotiated repayment plan (协商还款) for one of the case's loans."""
-    from lendcore.collections.plans import Waiver
-    from lendcore.schedules.model import Method
-    from lendcore.servicing.runner import business_date
-
-    waiver = Waiver(penalty_fen=parse_yuan(body.waive_penalty, "waive_penalty", allow_zero=True),
-                    interest_fen=parse_yuan(body.waive_interest, "waive_interest",
-                                            allow_zero=True),
-                    approved_by=body.approved_by, reason=body.reason)
-    with UnitOfWork(engine) as uow:
-        plan_id, offer = service.offer_plan(
-            uow, case_id, body.loan_id, installments=body.installments,
-            offered_on=business_date(uow.conn), proposed_by=body.proposed_by,
-            method=Method.parse(body.method), waiver=waiver)
-        uow.commit()
-    return _offer_view(plan_id, offer)
-
-
-@router.post("/plans/{plan_id}/sign")
-def sign_plan(plan_id: IdPath, body: PlanSignIn,
-              engine: Engine = Depends(get_engine)) -> dict[str, Any]:
-    """Sign an offered plan: the loan is restructured exactly as offered, collection stops."""
-    from lendcore.servicing.runner import business_date
-    from lendcore.servicing.service import apply_plan
-
-    with UnitOfWork(engine) as uow:
-        offer = service.sign_plan(uow, plan_id, signed_on=business_date(uow.conn),
-                                  signed_by=body.signed_by, apply_restructure=apply_plan)
-        uow.commit()
-    return {"status": "signed", **_offer_view(plan_id, offer)}
-
-
-class ReachabilityIn(BaseModel):
-    unreachable: bool
-    by: str = Field(min_length=1, description="who established it (collector id)")
-
-
-class AgencyIn(BaseModel):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=255)
-    last_reviewed_on: date
-
-
-class AgencyReviewIn(BaseModel):
-    reviewed_on: date
-
-
-class ResolutionIn(BaseModel):
-    resolved_on: date
-    resolution: str = Field(min_length=1)
-
-
-@router.post("/cases/{case_id}/reachability")
-def set_reachability(case_id: IdPath, body: ReachabilityIn,
-                     engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+@router.post("/cases/{case_id}/reachability", dependencies=NO_QUERY)
+def set_reachability(case_id: IdPath, body: ReachabilityIn, engine: EngineDep,
+                     ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
     """Mark the borrower unreachable (emergency contacts may then be asked to pass on a
     request to get in touch, never told about the debt) or reachable again."""
-    from lendcore.servicing.runner import business_date
-
-    with UnitOfWork(engine) as uow:
-        service.mark_unreachable(uow, case_id, body.unreachable, business_date(uow.conn),
-                                 body.by)
-        uow.commit()
-    return {"case_id": case_id, "unreachable": body.unreachable}
+    result: dict[str, Any] = run(engine, ctx, operations.MarkUnreachable(
+        case_id, body.unreachable, body.by), key)
+    return result
 
 
-@router.post("/agencies", status_code=201)
-def add_agency(body: AgencyIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+@router.post("/agencies", status_code=201, dependencies=NO_QUERY)
+def add_agency(body: AgencyIn, engine: EngineDep, ctx: ContextDep,
+               key: KeyHeader = None) -> dict[str, Any]:
     """Add an outsourced collection agency with the date of its last (yearly) review."""
-    with UnitOfWork(engine) as uow:
-        agency_id = service.add_agency(uow, body.code, body.name, body.last_reviewed_on)
-        uow.commit()
-    return {"agency_id": agency_id, "code": body.code.strip()}
+    result: dict[str, Any] = run(engine, ctx, operations.AddAgency(
+        body.code, body.name, body.last_reviewed_on), key)
+    return result
 
 
-@router.post("/agencies/{code}/review")
-def review_agency(code: str, body: AgencyReviewIn,
-                  engine: Engine = Depends(get_engine)) -> dict[str, str]:
-    """Record an agency's yearly review: only a reviewed agency receives new cases."""
-    with UnitOfWork(engine) as uow:
-        service.review_agency(uow, code, body.reviewed_on)
-        uow.commit()
-    return {"code": code, "last_reviewed_on": body.reviewed_on.isoformat()}
+@router.post("/agencies/{code}/review", dependencies=NO_QUERY)
+def review_agency(engine: EngineDep, ctx: ContextDep, code: str = AgencyCode,
+                  body: NoBody | None = None, key: KeyHeader = None) -> dict[str, Any]:
+    """The agency's yearly review happened today: only a reviewed agency receives new cases."""
+    result: dict[str, Any] = run(engine, ctx, operations.ReviewAgency(code), key)
+    return result
 
 
-@router.post("/complaints/{complaint_id}/complex")
-def mark_complaint_complex(complaint_id: IdPath,
-                           engine: Engine = Depends(get_engine)) -> dict[str, str]:
-    """A complex complaint is decided within 30 days instead of 15."""
-    with UnitOfWork(engine) as uow:
-        deadline = complaint_service.mark_complex(uow, complaint_id)
-        uow.commit()
-    return {"deadline": deadline.isoformat()}
+# --- plans -------------------------------------------------------------------------------------
+@router.post("/cases/{case_id}/plans", status_code=201, dependencies=NO_QUERY)
+def offer_plan(case_id: IdPath, body: PlanOfferIn, engine: EngineDep, ctx: ContextDep,
+               key: KeyHeader = None) -> dict[str, Any]:
+    """Offer a negotiated repayment plan (协商还款) for one of the case's loans, today."""
+    result: dict[str, Any] = run(engine, ctx, operations.OfferPlan(
+        case_id, body.loan_id, body.installments, body.proposed_by, Method.parse(body.method),
+        parse_money(body.waive_penalty, "waive_penalty", allow_zero=True),
+        parse_money(body.waive_interest, "waive_interest", allow_zero=True),
+        body.approved_by, body.reason), key)
+    return result
 
 
-@router.post("/complaints/{complaint_id}/resolve")
-def resolve_complaint(complaint_id: IdPath, body: ResolutionIn,
-                      engine: Engine = Depends(get_engine)) -> dict[str, str]:
-    with UnitOfWork(engine) as uow:
-        complaint_service.resolve_complaint(uow, complaint_id, resolved_on=body.resolved_on,
-                                            resolution=body.resolution)
-        uow.commit()
-    return {"status": "resolved"}
+@router.post("/plans/{plan_id}/sign", dependencies=NO_QUERY)
+def sign_plan(plan_id: IdPath, body: PlanSignIn, engine: EngineDep, ctx: ContextDep,
+              key: KeyHeader = None) -> dict[str, Any]:
+    """Sign an offered plan today: the loan is restructured exactly as offered, collection
+    stops."""
+    result: dict[str, Any] = run(engine, ctx, operations.SignPlan(plan_id, body.signed_by), key)
+    return result
+
+
+# --- complaints --------------------------------------------------------------------------------
+@router.get("/complaints", dependencies=[_only_query("limit")])
+def list_complaints(engine: EngineDep,
+                    limit: int = Query(queries.DEFAULT_PAGE, ge=1, le=queries.MAX_PAGE),
+                    ) -> list[dict[str, Any]]:
+    """Open complaints as of the business date, overdue first, then by deadline."""
+    return views.complaints(query(engine, lambda conn: complaint_service.list_complaints(
+        conn, limit=limit)))
+
+
+@router.post("/complaints", dependencies=NO_QUERY)
+def open_complaint(body: ComplaintIn, engine: EngineDep, ctx: ContextDep,
+                   key: KeyHeader = None) -> dict[str, Any]:
+    """A complaint received today, from any channel."""
+    result: dict[str, Any] = run(engine, ctx, operations.ReceiveComplaint(
+        body.customer_id, body.channel, body.summary, body.complex), key)
+    return result
+
+
+@router.post("/complaints/{complaint_id}/complex", dependencies=NO_QUERY)
+def mark_complaint_complex(complaint_id: IdPath, engine: EngineDep, ctx: ContextDep,
+                           body: NoBody | None = None,
+                           key: KeyHeader = None) -> dict[str, Any]:
+    """A complex complaint is decided within 30 days of receipt instead of 15."""
+    result: dict[str, Any] = run(engine, ctx, operations.MarkComplaintComplex(complaint_id),
+                                 key)
+    return result
+
+
+@router.post("/complaints/{complaint_id}/extend", dependencies=NO_QUERY)
+def extend_complaint(complaint_id: IdPath, body: ExtensionIn, engine: EngineDep,
+                     ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
+    result: dict[str, Any] = run(engine, ctx, operations.ExtendComplaint(
+        complaint_id, body.days, body.approved_by, body.reason), key)
+    return result
+
+
+@router.post("/complaints/{complaint_id}/resolve", dependencies=NO_QUERY)
+def resolve_complaint(complaint_id: IdPath, body: ResolutionIn, engine: EngineDep,
+                      ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
+    """The complaint is decided today."""
+    result: dict[str, Any] = run(engine, ctx, operations.ResolveComplaint(
+        complaint_id, body.resolution), key)
+    return result

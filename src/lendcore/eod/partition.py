@@ -4,6 +4,10 @@
     -> write loans (bulk, version-checked) -> pay-any-time billing -> ledger aggregates and
     charge-offs -> notifications -> credit-line freezes -> partition row 'done' -> commit
 
+Each table is written through its owner: loans and installments through
+:mod:`lendcore.servicing.bulk`, credit lines through :mod:`lendcore.customers.store`, the ledger
+through :mod:`lendcore.ledger.store`; the outbox and the partition row are eod's own.
+
 Everything a partition writes commits together with its status row, so a partition is either
 wholly done or not at all; the run resumes with the pending ones. Partitions touch disjoint
 loan-id (hence customer) ranges, so two never wait for each other. A loan whose
@@ -21,6 +25,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from lendcore.customers import store as customers_store
 from lendcore.delinquency.ladder import BUCKETS, CLASSES
 from lendcore.eod import accounting, notify, sqlio
 from lendcore.eod import store as eod_store
@@ -28,6 +33,7 @@ from lendcore.eod.convert import epoch_day, from_epoch
 from lendcore.eod.facts import amount_due_on, day_facts
 from lendcore.eod.kernel import ACTIVE, I64, Book, DayOutput, close_day_columns
 from lendcore.ledger.store import post_many
+from lendcore.servicing import bulk
 from lendcore.store.db import make_engine
 from lendcore.store.uow import UnitOfWork
 
@@ -141,7 +147,7 @@ def _billed_interest(conn: Connection, snap: sqlio.Snapshot, out: DayOutput, day
     due = from_epoch(epoch_day(day) + 1)
     assert due is not None
     hit = np.nonzero(out.billed_interest_fen >= 0)[0].tolist()
-    eod_store.set_billed_interest(
+    bulk.set_billed_interest(
         conn, [(int(snap.ids[k]), due, int(out.billed_interest_fen[k])) for k in hit])
 
 
@@ -194,7 +200,7 @@ def _freeze(conn: Connection, snap: sqlio.Snapshot, before: Book, after: Book, d
         reasons.setdefault(int(snap.customer_ids[k]),
                            f"overdue past grace: loan {int(snap.ids[k])} at "
                            f"{int(after.dpd[k])} DPD on closing {day}")
-    return eod_store.freeze_lines(conn, reasons)
+    return customers_store.freeze_customers(conn, reasons)
 
 
 class _Clock:

@@ -1,20 +1,25 @@
-"""Running end of day: business date by business date, partitions in parallel, then the finish.
+"""Running end of day: business date by business date, partitions in parallel, the finish,
+then the night's steps.
 
-The business date in ``system_state`` is the *open* day. Closing day x moves it to x+1, so
-``run_through(url, D)`` closes every day from the current business date up to and including D
-and leaves the business date at D+1 (nothing to do if it is already past D).
+The business date (:mod:`lendcore.clock`) is the *open* day. Closing day x moves it to x+1, so
+``run_through(url, D, steps=...)`` closes every day from the current business date up to and
+including D and leaves the business date at D+1 (nothing to do if it is already past D).
 
 For one day x: plan the partitions (once; the plan is stored, so a resumed run uses the same
 ranges) -> close every pending partition (:mod:`lendcore.eod.partition`), on this machine's cores
 (processes) or on a Dask cluster when ``LENDCORE_DASK_SCHEDULER`` is set -> finish in one
-transaction (provisions, the report, business date x+1, run ``closed``) -> the after-day hooks
-(each in its own transaction; a failing hook is listed as a problem) -> run ``done``.
-Killed at any point and started again, it carries on where the database says it stopped.
+transaction (provisions, the report, business date x+1, run ``closed``) -> each night step
+(:mod:`lendcore.eod.steps`) over the same partitions, one unit of work per step and partition
+-> run ``done``. A failing step stops the night with :class:`NightStepFailed` (the day stays
+``closed``). Killed or stopped at any point and started again, it carries on where the database
+says it stopped: a ``closed`` day's steps run again first.
+
+Given a clock (the CLI's), a day after today's date in the lender's zone is refused before
+anything is touched: the night closes days that have begun, never tomorrow.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import time
@@ -27,63 +32,76 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from lendcore.clock import LENDER_ZONE, Clock, advance_business_date, business_date
 from lendcore.config import dask_scheduler
 from lendcore.eod import accounting
 from lendcore.eod import store as eod_store
 from lendcore.eod.partition import PartitionResult, close_partition
 from lendcore.eod.report import DayReport, merge_stats
+from lendcore.eod.steps import NightStep, NightStepFailed, check_steps
+from lendcore.errors import InvalidInput
 from lendcore.ledger.store import post_many
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.uow import UnitOfWork
 
 ONE_DAY = timedelta(days=1)
-# Called after each closed day as hook(uow, business_date) with the new (open) business date;
-# dotted paths, skipped when they do not import. The lead wires these.
-AFTER_DAY_HOOKS: list[str] = [
-    "lendcore.collections.service:sync_cases",
-    "lendcore.origination.limits_job:run",
-]
 Progress = Callable[[int], None]
 
 
-def run_through(url: str, through: date, *, partitions: int | None = None,
-                workers: int | None = None, progress: Progress | None = None,
-                hooks: tuple[str, ...] | None = None) -> list[DayReport]:
-    """Close every business day up to and including ``through``; one report per day closed.
+def check_through(through: date, clock: Clock) -> None:
+    """Refuse to close a day after today's date on ``clock`` (in the lender's zone)."""
+    today = clock.now().astimezone(LENDER_ZONE).date()
+    if through > today:
+        raise InvalidInput(f"{through} is after today ({today}, {LENDER_ZONE.key}): a day is "
+                           "closed once it has begun", field="through", code="through_after_today")
 
-    ``hooks`` replaces :data:`AFTER_DAY_HOOKS` (``()`` runs none).
+
+def run_through(url: str, through: date, *, steps: Sequence[NightStep],
+                partitions: int | None = None, workers: int | None = None,
+                progress: Progress | None = None, clock: Clock | None = None) -> list[DayReport]:
+    """Close every business day up to and including ``through``, each followed by ``steps``;
+    one report per day closed. With ``clock``, a ``through`` after its today is refused first.
     """
+    if clock is not None:
+        check_through(through, clock)
     engine = make_engine(url)
     try:
         upgrade(engine)
-        return close_through(engine, url, through, partitions=partitions, workers=workers,
-                             progress=progress, hooks=hooks)
+        return close_through(engine, url, through, steps=steps, partitions=partitions,
+                             workers=workers, progress=progress)
     finally:
         engine.dispose()
 
 
-def close_through(engine: Engine, url: str, through: date, *, partitions: int | None = None,
-                  workers: int | None = None, progress: Progress | None = None,
-                  hooks: tuple[str, ...] | None = None) -> list[DayReport]:
+def close_through(engine: Engine, url: str, through: date, *, steps: Sequence[NightStep],
+                  partitions: int | None = None, workers: int | None = None,
+                  progress: Progress | None = None,
+                  clock: Clock | None = None) -> list[DayReport]:
     """:func:`run_through` on an engine the caller keeps (schema already current): a caller
     closing one day at a time (the demo) pays no engine set-up or migration check per day."""
+    if clock is not None:
+        check_through(through, clock)
+    steps = check_steps(steps)
     reports: list[DayReport] = []
     with _executor(url, workers) as submit:
         while True:
-            day = _next_day(engine)
-            if day is None or day > through:
+            day, resuming = _next_day(engine)
+            if day is None or (day > through and not resuming):
                 return reports
-            reports.append(run_day(engine, url, day, submit, partitions, progress,
-                                   AFTER_DAY_HOOKS if hooks is None else hooks))
+            try:
+                reports.append(run_day(engine, url, day, submit, partitions, progress, steps))
+            except NightStepFailed as failed:
+                failed.reports[:0] = reports
+                raise
 
 
-def _next_day(engine: Engine) -> date | None:
-    """The day to close: the open business date, or a closed day whose hooks did not run."""
+def _next_day(engine: Engine) -> tuple[date | None, bool]:
+    """The day to close, and whether it is a closed day whose steps are still to run."""
     with UnitOfWork(engine) as uow:
         last = eod_store.last_run(uow.conn)
         if last is not None and last.status == "closed":
-            return date.fromisoformat(str(last.business_date))
-        return eod_store.business_date(uow.conn)
+            return date.fromisoformat(str(last.business_date)), True
+        return business_date(uow.conn), False
 
 
 # Runs close_partition over (url, day, lo, hi) tuples; yields results as they complete.
@@ -91,7 +109,7 @@ Submit = Callable[[list[tuple[str, date, int, int]]], Iterator[PartitionResult]]
 
 
 def run_day(engine: Engine, url: str, day: date, submit: Submit, partitions: int | None,
-            progress: Progress | None, hooks: Sequence[str] = ()) -> DayReport:
+            progress: Progress | None, steps: Sequence[NightStep]) -> DayReport:
     started = time.perf_counter()
     pending = _plan(engine, day, partitions)
     for result in submit([(url, day, lo, hi) for lo, hi in pending]):
@@ -99,7 +117,7 @@ def run_day(engine: Engine, url: str, day: date, submit: Submit, partitions: int
             progress(result.loans)
     close_seconds = time.perf_counter() - started
     report = _finish(engine, day, close_seconds)
-    report.problems += _run_hooks(engine, day, hooks)
+    _run_steps(engine, day, steps, report)
     report.seconds["total"] = round(time.perf_counter() - started, 3)
     with UnitOfWork(engine) as uow:
         eod_store.close_run(uow.conn, day, "done", report.as_dict())
@@ -111,7 +129,7 @@ def _plan(engine: Engine, day: date, count: int | None) -> list[tuple[int, int]]
     with UnitOfWork(engine) as uow:
         run = eod_store.run_row(uow.conn, day)
         if run is None:
-            if eod_store.business_date(uow.conn) != day:
+            if business_date(uow.conn) != day:
                 raise RuntimeError(f"business date is not {day}")
             eod_store.plan_partitions(uow.conn, day, count)
             uow.commit()
@@ -134,7 +152,7 @@ def _finish(engine: Engine, day: date, close_seconds: float) -> DayReport:
         report.provision_fen = _provisions(conn, day, report.exposure)
         report.seconds["provisions"] = round(time.perf_counter() - started, 3)
         report.seconds["close_partitions"] = round(close_seconds, 3)
-        eod_store.set_business_date(conn, day + ONE_DAY)
+        advance_business_date(conn, day)
         eod_store.close_run(conn, day, "closed", report.as_dict())
         uow.commit()
         return report
@@ -155,21 +173,24 @@ def _provisions(conn: Any, day: date, exposure: dict[str, dict[str, int]]) -> di
     return {p: today.get(p, 0) - before.get(p, 0) for p in sorted(set(today) | set(before))}
 
 
-def _run_hooks(engine: Engine, day: date, hooks: Sequence[str]) -> list[str]:
-    problems = []
-    for path in hooks:
-        module_name, _, attr = path.partition(":")
-        try:
-            hook = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError):
-            continue
-        try:
-            with UnitOfWork(engine) as uow:
-                hook(uow, day + ONE_DAY)
-                uow.commit()
-        except Exception as exc:  # a hook's failure is reported, the day stays closed
-            problems.append(f"hook {path} failed: {type(exc).__name__}: {exc}")
-    return problems
+def _run_steps(engine: Engine, day: date, steps: Sequence[NightStep],
+               report: DayReport) -> None:
+    """Each step over the day's partitions, one unit of work each; the first failure stops."""
+    with UnitOfWork(engine) as uow:
+        ranges = [(int(p.lo_id), int(p.hi_id)) for p in eod_store.partitions(uow.conn, day)]
+    opened = day + ONE_DAY
+    for step in steps:
+        started = time.perf_counter()
+        for lo_id, hi_id in ranges:
+            try:
+                with UnitOfWork(engine) as uow:
+                    step.run(uow, opened, lo_id, hi_id)
+                    uow.commit()
+            except Exception as exc:  # the night stops here, visibly; the day stays closed
+                failed = NightStepFailed(step.name, day, exc)
+                failed.reports.append(report)
+                raise failed from exc
+        report.seconds[step.name] = round(time.perf_counter() - started, 3)
 
 
 @contextmanager

@@ -1,11 +1,10 @@
-"""Reading and writing a partition's loans as columns: COPY on PostgreSQL, executemany on SQLite.
+"""A partition's loans as columns: read with COPY (PostgreSQL) or SELECT (SQLite), bulk-written.
 
 Reads give the kernel's :class:`Book` (dates as days since 1970-01-01, codes as small ints, all
-converted in SQL) plus ids, customer ids, versions and product codes. Writes go back in bulk:
-PostgreSQL copies the changed columns into a temporary table and runs one ``UPDATE ... FROM``;
-SQLite runs one ``executemany`` of an ``UPDATE ... WHERE id = ?``. Both update a row only if its
-``version`` is still the one read (a repayment committed meanwhile makes the partition retry),
-and bump it.
+converted in SQL) plus ids, customer ids, versions and product codes. Writes go back in bulk
+through servicing, the owner of ``loans`` (:func:`lendcore.servicing.bulk.update_loans`): the
+changed columns as one frame, each row written only if its ``version`` is still the one read (a
+repayment committed meanwhile makes the partition retry).
 
 :func:`copy_rows` writes rows in bulk with binary COPY (the synthetic book's load).
 """
@@ -27,6 +26,8 @@ from sqlalchemy import Connection, text
 from lendcore.delinquency.ladder import BUCKETS, CLASSES
 from lendcore.eod.facts import InstallmentRows
 from lendcore.eod.kernel import I64, NO_DATE, Book
+from lendcore.servicing import bulk
+from lendcore.store.copy import is_postgres
 
 DATE_FIELDS = ("class_floor_until", "accrued_through", "accr_start", "oldest_unpaid_due",
                "next_due_date", "charged_off_on")
@@ -59,10 +60,6 @@ class Snapshot:
     product_index: I64  # into ``products``
     products: tuple[str, ...]
     book: Book
-
-
-def is_postgres(conn: Connection) -> bool:
-    return conn.dialect.name == "postgresql"
 
 
 def _date_sql(conn: Connection, col: str) -> str:
@@ -165,40 +162,7 @@ def write_loans(conn: Connection, snap: Snapshot, book: Book, rows: I64) -> int:
     """Write the kernel's columns for ``rows`` (indexes into the snapshot); rows updated."""
     if len(rows) == 0:
         return 0
-    frame = _changed_frame(snap, book, rows)
-    if is_postgres(conn):
-        return _write_pg(conn, frame)
-    return _write_sqlite(conn, frame)
-
-
-_PG_TYPES = {"status": "text", "bucket": "text", "risk_class": "text"}
-
-
-def _write_pg(conn: Connection, frame: pl.DataFrame) -> int:
-    cols = ["id", "version", *WRITTEN]
-    types = [("date" if c in DATE_FIELDS else _PG_TYPES.get(c, "bigint")) for c in cols]
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE eod_upd (" + ", ".join(f"{c} {t}" for c, t in zip(cols, types,
-                                                                            strict=True))
-        + ") ON COMMIT DROP")
-    copy_frame(conn, "eod_upd", frame.select(cols))
-    conn.exec_driver_sql("ANALYZE eod_upd")  # row count and ids known: a hash or merge join
-    sets = ", ".join(f"{c} = t.{c}" for c in WRITTEN)
-    result = conn.exec_driver_sql(
-        f"UPDATE loans SET {sets}, version = loans.version + 1 FROM eod_upd t "
-        "WHERE loans.id = t.id AND loans.version = t.version")
-    conn.exec_driver_sql("DROP TABLE eod_upd")
-    return int(result.rowcount)
-
-
-def copy_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
-    """COPY a frame into ``table`` (columns in the frame's order), PostgreSQL only."""
-    buf = io.BytesIO()
-    frame.write_csv(buf, include_header=False, null_value="", date_format="%Y-%m-%d")
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    names = ", ".join(frame.columns)
-    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buf.getvalue())
+    return bulk.update_loans(conn, _changed_frame(snap, book, rows))
 
 
 # COPY ... (FORMAT BINARY): every value travels as its own bytes, so the server parses no text.
@@ -299,14 +263,3 @@ def copy_rows(conn: Connection, table: str, keys: pl.DataFrame, parts: pl.DataFr
             pieces[1::2] = [pool[i] for i in part[start:stop].tolist()]
             copy.write(memoryview(b"".join(pieces)))
         copy.write(_BINARY_TRAILER)
-
-
-def _write_sqlite(conn: Connection, frame: pl.DataFrame) -> int:
-    sets = ", ".join(f"{c} = ?" for c in WRITTEN)
-    sql = f"UPDATE loans SET {sets}, version = version + 1 WHERE id = ? AND version = ?"
-    order = [*WRITTEN, "id", "version"]
-    cols = [frame[c].cast(pl.Utf8).to_list() if c in DATE_FIELDS else frame[c].to_list()
-            for c in order]
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cur.executemany(sql, list(zip(*cols, strict=True)))
-    return int(cur.rowcount)

@@ -1,5 +1,8 @@
-"""The nightly run's own rows: business date, runs, partitions, outbox, freezes, provisions.
+"""The nightly run's own rows: runs, partitions, the notification outbox, provisions.
 
+These four tables are eod's; the loans and installments it closes are written through servicing
+(:mod:`lendcore.servicing.bulk`), credit-line freezes through :mod:`lendcore.customers.store`, the
+business date through :mod:`lendcore.clock` and the ledger through :mod:`lendcore.ledger.store`.
 Every function takes the caller's connection and never commits.
 """
 
@@ -11,37 +14,15 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lendcore.eod.sqlio import copy_frame, is_postgres
-from lendcore.errors import InvalidInput
-from lendcore.store.core_tables import credit_lines, system_state
+from lendcore.store.copy import copy_frame, is_postgres
 from lendcore.store.eod_tables import eod_partitions, eod_provisions, eod_runs
 from lendcore.store.eod_tables import notification_outbox as outbox
-from lendcore.store.servicing_tables import installments, loans
+from lendcore.store.servicing_tables import loans
 
-BUSINESS_DATE_KEY = "business_date"
 FAR_ID = 2**62
-
-
-def business_date(conn: Connection) -> date:
-    value = conn.execute(select(system_state.c.value)
-                         .where(system_state.c.key == BUSINESS_DATE_KEY)).scalar_one_or_none()
-    if value is None:
-        raise InvalidInput("no business date yet; `lendcore portfolio generate` or "
-                           "set_business_date sets it", field="business_date")
-    return date.fromisoformat(value)
-
-
-def set_business_date(conn: Connection, day: date) -> None:
-    found = conn.execute(select(system_state.c.key)
-                         .where(system_state.c.key == BUSINESS_DATE_KEY)).first()
-    if found is None:
-        conn.execute(insert(system_state).values(key=BUSINESS_DATE_KEY, value=day.isoformat()))
-    else:
-        conn.execute(update(system_state).where(system_state.c.key == BUSINESS_DATE_KEY)
-                     .values(value=day.isoformat()))
 
 
 def run_row(conn: Connection, day: date) -> Any:
@@ -112,31 +93,6 @@ def insert_notifications(conn: Connection, rows: Sequence[dict[str, Any]]) -> No
         return
     stmt = sqlite.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.event_key])
     conn.execute(stmt, list(rows))
-
-
-def freeze_lines(conn: Connection, reasons: dict[int, str]) -> int:
-    """Freeze every open, unfrozen credit line of these customers (in customer-id order)."""
-    if not reasons:
-        return 0
-    stmt = (update(credit_lines)
-            .where(and_(credit_lines.c.customer_id == bindparam("cid"),
-                        credit_lines.c.frozen.is_(False)))
-            .values(frozen=True, frozen_reason=bindparam("reason"),
-                    version=credit_lines.c.version + 1))
-    params = [{"cid": c, "reason": r[:255]} for c, r in sorted(reasons.items())]
-    return int(conn.execute(stmt, params).rowcount)
-
-
-def set_billed_interest(conn: Connection, rows: Sequence[tuple[int, date, int]]) -> None:
-    """Pay-any-time billing: the installment due tomorrow takes the interest accrued."""
-    if not rows:
-        return
-    stmt = (update(installments)
-            .where(and_(installments.c.loan_id == bindparam("lid"),
-                        installments.c.due_date == bindparam("due"),
-                        installments.c.status == "open"))
-            .values(interest_fen=bindparam("fen")))
-    conn.execute(stmt, [{"lid": a, "due": b, "fen": c} for a, b, c in sorted(rows)])
 
 
 def last_allowances(conn: Connection, before: date) -> dict[str, int]:

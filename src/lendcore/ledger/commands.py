@@ -3,7 +3,8 @@
     lendcore ledger balances [--json]   # the trial balance, in yuan
     lendcore ledger audit [--json]      # every problem; exit 1 if any, 0 if the book is sound
 
-The database is ``LENDCORE_DATABASE_URL`` (see :mod:`lendcore.config`).
+The database is ``LENDCORE_DATABASE_URL`` (see :mod:`lendcore.config`); each report is one read
+(``cli_support.read``), the same report the API serves.
 """
 
 from __future__ import annotations
@@ -15,22 +16,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lendcore import cli_support
 from lendcore.ledger import reports
-from lendcore.store.db import make_engine, upgrade
-from lendcore.store.uow import UnitOfWork
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def _read(report: Any) -> dict[str, Any]:
-    engine = make_engine()
-    try:
-        upgrade(engine)
-        with UnitOfWork(engine) as uow:
-            result: dict[str, Any] = report(uow.conn)
-            return result
-    finally:
-        engine.dispose()
+    result: dict[str, Any] = cli_support.read(report)
+    return result
 
 
 def balances(as_json: bool = JSON_OPTION) -> None:

@@ -1,36 +1,46 @@
-"""CLI: ``lendcore apply``, ``lendcore scorecard train``, ``lendcore limits reevaluate``.
+"""CLI: ``lendcore apply``, ``lendcore decision``, ``lendcore review``.
 
     lendcore apply --template > application.json
-    lendcore upgrade   # (or any command that migrates) then:
     lendcore apply --file application.json --json
-    lendcore scorecard train
-    lendcore limits reevaluate --date 2025-07-01
+    lendcore decision 7                      # the explanation of decision 7
+    lendcore review request 7 --reason "I graduated in June"
+    lendcore review queue
+    lendcore review outcome 3 --outcome approve --reviewer li.wei --reason "income checked"
 
-The database is ``LENDCORE_DATABASE_URL`` (default SQLite ``lendcore.db``); ``apply`` and
-``limits reevaluate`` bring the schema up to date first (idempotent).
+Each builds the same command the API builds (``operations.py``) and runs it through the one
+runner, as the local operator, on the server's business date: there is no date option. The limit
+re-evaluation is a step of the nightly run (``lendcore eod run``), not a command.
+
+The database is ``LENDCORE_DATABASE_URL`` (default SQLite ``lendcore.db``), brought up to date
+first; a fresh one starts its business date today. ``lendcore scorecard train`` is in the
+``lendcore-tools`` distribution.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
-from sqlalchemy import Engine
 
-from lendcore.calendar import parse_date
+from lendcore.cli_support import echo, read, run
+from lendcore.edge import check_text
 from lendcore.errors import InvalidInput
 
-scorecard_app = typer.Typer(help="The application scorecard.", no_args_is_help=True)
-limits_app = typer.Typer(help="Credit-line limits.", no_args_is_help=True)
+review_app = typer.Typer(help="Human review of automated decisions (PIPL Art. 24).",
+                         no_args_is_help=True)
+FILE_MAX_BYTES = 256 * 1024  # as the API's body limit
 
 
-def _engine() -> Engine:
-    from lendcore.store.db import make_engine, upgrade
-
-    engine = make_engine()
-    upgrade(engine)
-    return engine
+def _payload(file: Path) -> object:
+    try:
+        if file.stat().st_size > FILE_MAX_BYTES:
+            raise InvalidInput(f"{file} is over {FILE_MAX_BYTES} bytes", field="file")
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise InvalidInput(f"cannot read {file} as JSON: {reason}", field="file") from None
 
 
 def apply(
@@ -38,7 +48,8 @@ def apply(
     template: bool = typer.Option(False, "--template", help="print a complete good applicant"),
     as_json: bool = typer.Option(False, "--json", help="print the decision as JSON"),
 ) -> None:
-    """Decide one credit application (or print a template application)."""
+    """Decide one credit application on the business date (or print a template)."""
+    from lendcore.origination.operations import Decide
     from lendcore.origination.schemas import parse_application
     from lendcore.origination.schemas import template as make_template
 
@@ -47,77 +58,66 @@ def apply(
         return
     if file is None:
         raise InvalidInput("give --file application.json (or --template)", field="file")
-    try:
-        payload = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}", field="file") from None
-    application = parse_application(payload)
-    from lendcore.origination.service import decide_application
-    from lendcore.store.uow import UnitOfWork
-
-    with UnitOfWork(_engine()) as uow:
-        decided = decide_application(uow, application)
-        uow.commit()
-    body = decided.decision.as_dict()
+    out: dict[str, Any] = run(Decide(parse_application(_payload(file))).prepared())
     if as_json:
-        typer.echo(json.dumps(body, ensure_ascii=False))
+        typer.echo(json.dumps(out, ensure_ascii=False))
         return
-    typer.echo(f"decision {decided.decision_id}: {body['decision']}  score {body['score']}  "
-               f"limit {body['limit']}  daily rate {body['daily_rate']}  "
-               f"annual rate {body['annual_rate']}  reapply after {body['reapply_after']}")
-    for reason in decided.decision.reasons:
-        typer.echo(f"  {reason.code}: {reason.detail}")
+    line = f"  customer {out['customer_id']} line {out['line_id']}" if out["line_id"] else ""
+    typer.echo(f"decision {out['decision_id']} on {out['decided_on']}: {out['decision']}  "
+               f"score {out['score']}  limit {out['limit']}  daily rate {out['daily_rate']}  "
+               f"annual rate {out['annual_rate']}  reapply after {out['reapply_after']}{line}")
+    for reason in out["reasons"]:
+        typer.echo(f"  {reason['code']}: {reason['detail']}")
 
 
-@scorecard_app.command("train")
-def train(no_cv: bool = typer.Option(
-        False, "--no-cv", help="skip the 5-fold CV of both pipelines (the search still runs)"),
+def decision(decision_id: int = typer.Argument(..., min=1, help="the decision's id")) -> None:
+    """The explanation of a decision: reasons in order, score, terms, inputs, reviews."""
+    from lendcore.origination import reviews, views
+
+    echo(views.explanation(read(reviews.explain, decision_id)))
+
+
+@review_app.command("request")
+def review_request(
+    decision_id: int = typer.Argument(..., min=1, help="the decision to review"),
+    reason: str = typer.Option("", "--reason", help="why (at most 2000 characters)"),
+    key: str = typer.Option(None, "--key", help="idempotency key"),
 ) -> None:
-    """Fit the scorecard on German Credit, write scorecard_points.json, print the metrics."""
-    try:
-        from lendcore.origination import training
-    except ImportError as exc:  # pragma: no cover
-        raise InvalidInput(f"training needs the 'train' extra ({exc})", field=None) from None
-    report = training.train(with_cv=not no_cv)
-    h = report["holdout"]
-    typer.echo(f"holdout ({report['holdout_rows']} rows, seed {training.SEED}):")
-    for name in ("lendcore", "optbinning"):
-        m = h[name]
-        typer.echo(f"  {name:<11} AUC {m['auc']:.4f}  Gini {m['gini']:.4f}  KS {m['ks']:.4f}")
-    d = h["lendcore_minus_optbinning"]
-    typer.echo(f"  AUC difference {d['auc_diff']:+.4f}, 95% paired bootstrap interval "
-               f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}] ({d['resamples']} resamples)")
-    for name, cv in report.get("cv5_on_training_rows", {}).items():
-        how = " (nested: the search reruns inside every fold)" if name == "lendcore" else ""
-        typer.echo(f"  5-fold CV {name:<11} AUC {cv['auc_mean']:.4f} ± {cv['auc_std']:.4f}{how}")
-    c, s = report["chosen"], report["search"]
-    typer.echo(f"chosen by {training.FOLDS}-fold CV on the training rows ({s['configurations']} "
-               f"configurations): engine {c['engine']}, numeric bins <= {c['max_bins']}, "
-               f"categorical bins <= {c['max_bins_categorical']}, IV >= {c['min_iv']}, "
-               f"C {c['c']}; CV AUC {s['cv_auc_mean']:.4f} ± {s['cv_auc_std']:.4f} (best of the "
-               f"grid, so optimistic; best tree-engine configuration {s['best_tree']:.4f}); "
-               f"calibration slope {s['calibration']['slope']:.3f}")
-    typer.echo(f"attributes: {', '.join(report['features_kept'])}")
-    typer.echo(f"wrote {training.DATA_PATH.parent.parent / 'scorecard_points.json'}")
+    """Ask for a person to review a decision."""
+    from lendcore.origination.operations import RequestReview
+
+    check_text(reason, "reason", 2000, required=False)
+    echo(run(RequestReview(decision_id, reason), key))
 
 
-@limits_app.command("reevaluate")
-def reevaluate(date_: str = typer.Option(..., "--date", help="business date YYYY-MM-DD")) -> None:
-    """Raise, freeze, cut or unfreeze cash-line limits on the repayment record."""
-    from lendcore.origination.limits_job import run
-    from lendcore.store.uow import UnitOfWork
+@review_app.command("queue")
+def review_queue() -> None:
+    """The open reviews, oldest first, each with its decision."""
+    from lendcore.origination import reviews, views
 
-    on = parse_date(date_, "date")
-    with UnitOfWork(_engine()) as uow:
-        changes = run(uow, on)
-        uow.commit()
-    for c in changes:
-        typer.echo(f"line {c['credit_line_id']}: {c['action']} {c['old_limit_fen']} -> "
-                   f"{c['new_limit_fen']} fen  {c['reasons_json']}")
-    typer.echo(f"{len(changes)} change(s) on {on}")
+    echo(views.queue(read(reviews.review_queue)))
+
+
+@review_app.command("outcome")
+def review_outcome(
+    review_id: int = typer.Argument(..., min=1, help="the review"),
+    outcome: str = typer.Option(..., "--outcome", help="approve | decline"),
+    reviewer: str = typer.Option(..., "--reviewer", help="who decided (at most 64 characters)"),
+    reason: str = typer.Option(..., "--reason", help="why (at most 2000 characters)"),
+    key: str = typer.Option(None, "--key", help="idempotency key"),
+) -> None:
+    """Record a reviewer's outcome, with who and why."""
+    from lendcore.origination.operations import RecordReviewOutcome
+    from lendcore.origination.reviews import REVIEW_OUTCOMES
+
+    if outcome not in REVIEW_OUTCOMES:
+        raise InvalidInput(f"accepted: {list(REVIEW_OUTCOMES)}", field="outcome")
+    check_text(reviewer, "reviewer", 64)
+    check_text(reason, "reason", 2000)
+    echo(run(RecordReviewOutcome(review_id, outcome, reviewer, reason), key))
 
 
 def register(app: typer.Typer) -> None:
     app.command("apply")(apply)
-    app.add_typer(scorecard_app, name="scorecard")
-    app.add_typer(limits_app, name="limits")
+    app.command("decision")(decision)
+    app.add_typer(review_app, name="review")

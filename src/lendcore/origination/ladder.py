@@ -12,9 +12,9 @@ Every rule is evaluated and *every* failed rule is returned, in this precedence 
                                            consent nothing else is evaluated or kept.
 3  id_number_invalid              rule     shape, check character (ISO 7064 MOD 11-2), birth
                                            date or region code wrong
-4  id_expired                     rule     the ID card expired before the application date
-5  age_under_18                   rule     under 18 on the application date
-6  age_over_55                    policy   over 55 on the application date
+4  id_expired                     rule     the ID card expired before the decision date
+5  age_under_18                   rule     under 18 on the decision date
+6  age_over_55                    policy   over 55 on the decision date
 7  student_not_targeted           rule     occupation is "student" (no campus lending)
 8  reapply_too_soon               policy   declined less than 180 days ago (reapply_after says
                                            the first date allowed)
@@ -35,7 +35,10 @@ Reason order on a decision: failed rules (above order), ``score_near_cutoff``, t
 adverse scorecard attributes (``adverse_<attribute>``, most points lost first), the price reasons
 (``price_*``), the limit reasons (``limit_*``).
 
-A decline that assessed a valid identity sets ``reapply_after`` = application date + 180 days;
+The decision date ``on`` is the server's business date (``clock.business_date``), passed in by
+the service; an application carries no date of its own.
+
+A decline that assessed a valid identity sets ``reapply_after`` = decision date + 180 days;
 a decline for ``reapply_too_soon`` repeats the running wait's end (asking again does not extend
 it). Declines for consent or an invalid ID number carry no ``reapply_after``: nothing was
 assessed and nothing identifying is kept.
@@ -44,6 +47,7 @@ assessed and nothing identifying is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from lendcore.money import format_yuan
 from lendcore.origination import kyc
@@ -85,18 +89,17 @@ def consent_failures(app: Application) -> list[Reason]:
     return out
 
 
-def eligibility_failures(app: Application, k: Kyc, prior: Prior) -> list[Reason]:
-    """Rules 3-13 (a flat ladder of checks; every failure is returned)."""
+def eligibility_failures(app: Application, k: Kyc, prior: Prior, on: date) -> list[Reason]:
+    """Rules 3-13 on the decision date ``on`` (a flat ladder of checks; every failure is
+    returned)."""
     out = list(k.reasons)
     if k.age is not None and k.age < p.AGE_MIN:
-        out.append(Reason("age_under_18", f"age {k.age} on {app.application_date}; "
-                                          f"{p.AGE_MIN} is the minimum"))
+        out.append(Reason("age_under_18", f"age {k.age} on {on}; {p.AGE_MIN} is the minimum"))
     if k.age is not None and k.age > p.AGE_MAX:
-        out.append(Reason("age_over_55", f"age {k.age} on {app.application_date}; "
-                                         f"{p.AGE_MAX} is the maximum"))
+        out.append(Reason("age_over_55", f"age {k.age} on {on}; {p.AGE_MAX} is the maximum"))
     if app.occupation == p.STUDENT:
         out.append(Reason("student_not_targeted", "credit is not offered to students"))
-    if prior.reapply_after is not None and app.application_date < prior.reapply_after:
+    if prior.reapply_after is not None and on < prior.reapply_after:
         out.append(Reason("reapply_too_soon", "declined within the last 180 days; apply again "
                                               f"from {prior.reapply_after}"))
     if prior.line_frozen:
@@ -126,34 +129,36 @@ def adverse_reasons(score: Score) -> list[Reason]:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """What the application shows on its own, before the store is asked about the applicant:
-    missing consents, KYC and the score (``kyc`` is None without consent; ``score`` is None
-    without a usable ID number). A server computes it before taking the writer lock."""
+    """What the application shows on its own on the decision date ``on``, before the store is
+    asked about the applicant: missing consents, KYC and the score (``kyc`` is None without
+    consent; ``score`` is None without a usable ID number). KYC and the score depend on the
+    date (age, expiry), so an assessment is only good for the day it was made on."""
 
+    on: date
     consent: tuple[Reason, ...]
     kyc: Kyc | None = None
     score: Score | None = None
 
 
-def assess(app: Application, card: Scorecard) -> Assessment:
+def assess(app: Application, card: Scorecard, on: date) -> Assessment:
     consent = consent_failures(app)
     if consent:
-        return Assessment(tuple(consent))
-    k = kyc.verify(app.identity.id_number, app.identity.id_expiry, app.application_date)
+        return Assessment(on, tuple(consent))
+    k = kyc.verify(app.identity.id_number, app.identity.id_expiry, on)
     if not k.valid or k.age is None:
-        return Assessment((), k)
-    return Assessment((), k, card.score({**app.profile, "age_in_years": k.age}))
+        return Assessment(on, (), k)
+    return Assessment(on, (), k, card.score({**app.profile, "age_in_years": k.age}))
 
 
-def decide(app: Application, prior: Prior, card: Scorecard,
+def decide(app: Application, prior: Prior, card: Scorecard, on: date,
            assessed: Assessment | None = None) -> Decision:
-    """The decision, given what the store knows (``prior``); ``assessed`` is ``assess(app,
-    card)`` when the caller already has it."""
-    a = assessed or assess(app, card)
+    """The decision on ``on`` (the business date), given what the store knows (``prior``);
+    ``assessed`` is ``assess(app, card, on)`` when the caller already has it."""
+    a = assessed if assessed is not None and assessed.on == on else assess(app, card, on)
     if a.kyc is None:
         return Decision(Outcome.DECLINE, a.consent, consented=False)
     k = a.kyc
-    failures = eligibility_failures(app, k, prior)
+    failures = eligibility_failures(app, k, prior, on)
     if a.score is None:
         return Decision(Outcome.DECLINE, tuple(failures), kyc=k)
     score = a.score
@@ -175,7 +180,7 @@ def decide(app: Application, prior: Prior, card: Scorecard,
     if failures:
         failures.sort(key=lambda r: _RANK[r.code])
         wait = prior.reapply_after if any(r.code == "reapply_too_soon" for r in failures) else (
-            app.application_date + p.REAPPLY_WAIT)
+            on + p.REAPPLY_WAIT)
         return Decision(Outcome.DECLINE, (*failures, *adverse), score.total,
                         reapply_after=wait, kyc=k)
     if score.total < p.SCORE_APPROVE_MIN:

@@ -17,21 +17,30 @@ Limits are whole hundreds of yuan (rounded down). Worked example: a 3,000 CNY li
 paid 6 installments on time -> raised to 3,600 on D; run again on D -> no change (raised less than
 90 days ago); a loan goes 1 day past due -> frozen at 3,600; repaid -> unfrozen at 1,800.
 
-The rules are pure (:func:`reevaluate`, no I/O); :func:`run` reads ``credit_lines``, ``loans``,
-``installments`` and ``limit_changes`` in a few grouped queries, applies the rules and writes
-the changes (one transaction, committed by the caller).
+The rules are pure (:func:`reevaluate`, no I/O). :func:`run` is a step of the nightly run: after
+the night closes a day it is called per partition as ``run(uow, day, lo_id, hi_id)`` with the
+business date just opened and the partition's loan-id range; it reviews the lines of the
+customers in that range (``customer = loan_id // 1,000,000``), reading their records in a few
+grouped queries bounded by the range (no per-line SQL, no lists that grow with the book), and
+writes the changes through the lines' owner (``customers.store.apply_changes``, actor
+``limit-job``), each logged in ``limit_changes`` with its reasons. :func:`run_book` reviews the
+whole book at once (tests, an operator's console).
 """
 
 from __future__ import annotations
 
-import json
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Connection, and_, case, func, select
 
+from lendcore.customers import store as customers_store
+from lendcore.customers.store import LimitChange
+from lendcore.ids import LOANS_PER_CUSTOMER, customer_of
 from lendcore.money import format_yuan
 from lendcore.origination import policy as p
 from lendcore.reasons import Reason
@@ -122,77 +131,91 @@ def reevaluate(line: Line, rec: Record, on: date) -> Change | None:
     return None
 
 
-def run(uow: UnitOfWork, on: date) -> list[dict[str, object]]:
-    """Re-evaluate every open cash line on ``on``; write and return the changes made."""
+ACTOR = "limit-job"
+WHOLE_BOOK = (0, 2**62)  # a loan-id range holding every customer
+
+
+def run(uow: UnitOfWork, day: date, lo_id: int, hi_id: int) -> None:
+    """The nightly step: review the open cash lines of the customers whose loan ids fall in
+    ``[lo_id, hi_id]`` on ``day`` (the business date just opened) and write the changes."""
+    review(uow, day, lo_id, hi_id)
+
+
+def run_book(uow: UnitOfWork, on: date) -> list[dict[str, Any]]:
+    """Review every open cash line on ``on``; the changes logged, in line order."""
+    return review(uow, on, *WHOLE_BOOK)
+
+
+def review(uow: UnitOfWork, on: date, lo_id: int, hi_id: int) -> list[dict[str, Any]]:
+    """Apply the rules to each open cash line of the range's customers; write the changes
+    through the lines' owner and return the rows logged."""
+    first, last = customer_of(lo_id), customer_of(hi_id)
     conn = uow.conn
     lines = [Line(r.id, r.customer_id, r.limit_fen, bool(r.frozen), r.frozen_reason)
              for r in conn.execute(select(
                  credit_lines.c.id, credit_lines.c.customer_id, credit_lines.c.limit_fen,
                  credit_lines.c.frozen, credit_lines.c.frozen_reason).where(
                  credit_lines.c.product_code == p.PRODUCT_CODE,
-                 credit_lines.c.status == "open").order_by(credit_lines.c.id))]
-    records = _records(uow, on)
-    out: list[dict[str, object]] = []
+                 credit_lines.c.status == "open",
+                 credit_lines.c.customer_id.between(first, last)).order_by(credit_lines.c.id))]
+    if not lines:
+        return []
+    records = _records(conn, on, first, last)
+    changes = []
     for line in lines:
-        change = reevaluate(line, records.get(line.credit_line_id, Record()), on)
-        if change is None:
-            continue
-        conn.execute(update(credit_lines).where(credit_lines.c.id == line.credit_line_id).values(
-            limit_fen=change.new_limit_fen, frozen=change.frozen,
-            frozen_reason=FREEZE_REASON if change.frozen else None,
-            version=credit_lines.c.version + 1))
-        row = change_row(line, change, on)
-        conn.execute(limit_changes.insert().values(**row))
-        out.append(row)
-    return out
+        change = reevaluate(line, records(line), on)
+        if change is not None:
+            changes.append(LimitChange(
+                line_id=line.credit_line_id, action=change.action,
+                new_limit_fen=change.new_limit_fen, reasons=change.reasons, on=on, actor=ACTOR,
+                frozen=change.frozen, frozen_reason=FREEZE_REASON if change.frozen else None))
+    return customers_store.apply_changes(conn, changes)
 
 
-def _records(uow: UnitOfWork, on: date) -> dict[int, Record]:
-    """Each line's repayment record in four grouped queries (no per-line SQL)."""
-    conn = uow.conn
-    line_of = {r.customer_id: r.id for r in conn.execute(select(
-        credit_lines.c.id, credit_lines.c.customer_id).where(
-        credit_lines.c.product_code == p.PRODUCT_CODE))}
-    acc: dict[int, dict[str, Any]] = {lid: {} for lid in line_of.values()}
-    live = loans.c.status.in_(("active", "charged_off"))
-    for r in conn.execute(select(loans.c.customer_id, func.max(loans.c.dpd).label("dpd"))
-                          .where(live).group_by(loans.c.customer_id)):
-        if r.customer_id in line_of:
-            acc[line_of[r.customer_id]]["max_dpd"] = int(r.dpd or 0)
-    for r in conn.execute(select(loans.c.customer_id).where(loans.c.status == "charged_off")
-                          .distinct()):
-        if r.customer_id in line_of:
-            acc[line_of[r.customer_id]]["charged_off"] = True
-    paid = installments.c.status == "paid"
-    on_time = and_(paid, installments.c.paid_on <= installments.c.due_date,
-                   installments.c.due_date > on - ON_TIME_LOOKBACK, installments.c.due_date <= on)
-    late = and_(paid, installments.c.paid_on > installments.c.due_date,
-                installments.c.due_date > on - LATE_LOOKBACK, installments.c.paid_on <= on)
-    for key, cond in (("paid_on_time", on_time), ("paid_late", late)):
-        q = (select(loans.c.customer_id, func.count().label("n"))
-             .select_from(installments.join(loans, loans.c.id == installments.c.loan_id))
-             .where(cond).group_by(loans.c.customer_id))
-        for r in conn.execute(q):
-            if r.customer_id in line_of:
-                acc[line_of[r.customer_id]][key] = int(r.n)
+def _records(conn: Connection, on: date, first: int, last: int) -> Callable[[Line], Record]:
+    """The repayment records of customers ``first..last`` in three grouped queries, each
+    bounded by the range: loans (worst DPD, any charge-off), installments (paid on time, paid
+    late) and the lines' last raise and cut."""
+    lo, hi = first * LOANS_PER_CUSTOMER, (last + 1) * LOANS_PER_CUSTOMER - 1
+    per_customer: dict[int, dict[str, Any]] = defaultdict(dict)
+    charged_off = loans.c.status == "charged_off"
+    for r in conn.execute(
+            select(loans.c.customer_id, func.max(loans.c.dpd).label("dpd"),
+                   func.max(case((charged_off, 1), else_=0)).label("charged_off"))
+            .where(loans.c.id.between(lo, hi), loans.c.status.in_(("active", "charged_off")))
+            .group_by(loans.c.customer_id)):
+        per_customer[r.customer_id].update(max_dpd=int(r.dpd or 0),
+                                           charged_off=bool(r.charged_off))
+    i = installments.c
+    on_time = and_(i.paid_on <= i.due_date, i.due_date > on - ON_TIME_LOOKBACK, i.due_date <= on)
+    late = and_(i.paid_on > i.due_date, i.due_date > on - LATE_LOOKBACK, i.paid_on <= on)
+    for r in conn.execute(
+            select(loans.c.customer_id,
+                   func.sum(case((on_time, 1), else_=0)).label("on_time"),
+                   func.sum(case((late, 1), else_=0)).label("late"))
+            .select_from(installments.join(loans, loans.c.id == i.loan_id))
+            .where(i.loan_id.between(lo, hi), i.status == "paid",
+                   i.due_date > on - ON_TIME_LOOKBACK)
+            .group_by(loans.c.customer_id)):
+        per_customer[r.customer_id].update(paid_on_time=int(r.on_time or 0),
+                                           paid_late=int(r.late or 0))
+    per_line: dict[int, dict[str, Any]] = defaultdict(dict)
     field = {"raise": "last_raise_on", "cut": "last_cut_on", "unfreeze": "last_cut_on"}
-    for c in conn.execute(select(limit_changes.c.credit_line_id, limit_changes.c.action,
-                                 func.max(limit_changes.c.business_date).label("last"))
-                          .where(limit_changes.c.business_date <= on)
-                          .group_by(limit_changes.c.credit_line_id, limit_changes.c.action)):
-        if c.action in field and c.credit_line_id in acc:
-            fields, name = acc[c.credit_line_id], field[c.action]
-            prev = fields.get(name)
-            fields[name] = c.last if prev is None else max(prev, c.last)
-    return {lid: Record(**fields) for lid, fields in acc.items()}
+    for c in conn.execute(
+            select(limit_changes.c.credit_line_id, limit_changes.c.action,
+                   func.max(limit_changes.c.business_date).label("last"))
+            .select_from(limit_changes.join(
+                credit_lines, credit_lines.c.id == limit_changes.c.credit_line_id))
+            .where(credit_lines.c.customer_id.between(first, last),
+                   limit_changes.c.business_date <= on,
+                   limit_changes.c.action.in_(tuple(field)))
+            .group_by(limit_changes.c.credit_line_id, limit_changes.c.action)):
+        fields, name = per_line[c.credit_line_id], field[c.action]
+        prev = fields.get(name)
+        fields[name] = c.last if prev is None else max(prev, c.last)
 
+    def record(line: Line) -> Record:
+        return Record(**per_customer.get(line.customer_id, {}),
+                      **per_line.get(line.credit_line_id, {}))
 
-def change_row(line: Line, change: Change, on: date) -> dict[str, object]:
-    return {
-        "credit_line_id": line.credit_line_id,
-        "business_date": on,
-        "action": change.action,
-        "old_limit_fen": line.limit_fen,
-        "new_limit_fen": change.new_limit_fen,
-        "reasons_json": json.dumps([r.as_dict() for r in change.reasons], ensure_ascii=False),
-    }
+    return record

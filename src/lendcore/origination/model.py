@@ -1,7 +1,11 @@
 """Origination value types: an application, a reason, a decision (plain frozen dataclasses).
 
 Money is integer fen, rates exact ``Decimal`` fractions (0.0003 = 0.03%/day), dates ``date``.
-Pydantic models live only at the edge (``schemas.py``) and build these.
+Pydantic models live only at the edge (``schemas.py``) and build these; presenters (yuan
+strings, rate texts) are in ``views.py``.
+
+An :class:`Application` carries no date: it is decided on the server's business date
+(``clock.business_date``), read inside the unit of work, never a date the applicant chose.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from lendcore.money import format_yuan
 from lendcore.origination.policy import DAYS_PER_YEAR
 from lendcore.reasons import Reason
 
@@ -47,7 +50,6 @@ class Consents:
 @dataclass(frozen=True, slots=True)
 class Application:
     identity: Identity
-    application_date: date
     product: str
     amount_fen: int
     installments: int
@@ -95,20 +97,3 @@ class Decision:
     @property
     def annual_rate(self) -> Decimal | None:
         return None if self.daily_rate is None else self.daily_rate * DAYS_PER_YEAR
-
-    def as_dict(self) -> dict[str, object]:
-        """The decision as the CLI and API print it (money yuan strings, rates fractions)."""
-        annual = self.annual_rate
-        return {
-            "decision": self.outcome.value,
-            "reasons": [r.as_dict() for r in self.reasons],
-            "score": self.score,
-            "limit": None if self.limit_fen is None else format_yuan(self.limit_fen),
-            "daily_rate": None if self.daily_rate is None else _rate_text(self.daily_rate),
-            "annual_rate": None if annual is None else _rate_text(annual),
-            "reapply_after": None if self.reapply_after is None else self.reapply_after.isoformat(),
-        }
-
-
-def _rate_text(rate: Decimal) -> str:
-    return format(rate.normalize(), "f")

@@ -1,84 +1,125 @@
 """The edge: pydantic models for the application file / request body, and the template.
 
 Only the API and the CLI use this module; it turns a JSON object into the domain's
-:class:`~lendcore.origination.model.Application` or an :class:`InvalidInput` naming the field.
-Money is a decimal string in yuan (a JSON number is refused: binary floats are not money); dates
-are ``YYYY-MM-DD``; ``id_expiry`` may also be ``"long-term"`` (长期).
+:class:`~lendcore.origination.model.Application` or a refusal naming the field. Every field is
+strict (``lendcore.edge``): money is yuan text by the one pattern (a JSON number is refused:
+binary floats are not money), names are bounded text, the ID number is 17 ASCII digits and a
+digit or ``X``, the mobile 11 ASCII digits, counts are whole numbers, booleans are JSON booleans,
+the time zone is an IANA name the lender serves, and ``profile`` holds exactly the scorecard's
+attributes with their accepted values. ``id_expiry`` is ``YYYY-MM-DD`` or ``"long-term"``
+(长期). Unknown fields are refused, ``application_date`` included: a decision is taken on the
+server's business date, never on a date the applicant chose.
+
+    >>> parse_application({**template(), "application_date": "2030-01-01"})
+    Traceback (most recent call last):
+    ...
+    lendcore.errors.InvalidInput: application_date: Extra inputs are not permitted
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 
 from lendcore.calendar import parse_date
+from lendcore.edge import Body, Count, Identifier, Money, Text, TimeZoneName
 from lendcore.errors import InvalidInput
 from lendcore.money import parse_yuan
 from lendcore.origination import kyc, policy
 from lendcore.origination.model import Application, Consents, Ecosystem, Identity
-from lendcore.origination.profile import GOOD_APPLICANT, parse_profile
+from lendcore.origination.profile import CATEGORICAL, COUNTS, GOOD_APPLICANT, MONEY, ProfileValue
 
-_MONEY_HINT = 'money must be a decimal string in yuan such as "5000.00", not a JSON number'
-
-
-def _money_text(value: object) -> object:
-    if not isinstance(value, str):
-        raise ValueError(_MONEY_HINT)
-    return value
+ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9X]$"
+MOBILE_PATTERN = r"^[0-9]{11}$"
+ID_EXPIRY_PATTERN = r"^(long-term|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+LONG_TERM = "long-term"
+NAME_MAX = 64
 
 
-class EcosystemIn(BaseModel):
+def _pattern(pattern: str, rule: str) -> BeforeValidator:
+    """A string validator by ``pattern`` (ASCII, the whole string: no trailing newline)."""
+    compiled = re.compile(pattern.removeprefix("^").removesuffix("$"))
+
+    def validate(value: object) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise ValueError(f"must be {rule}")
+        return value
+
+    return BeforeValidator(validate)
+
+
+IdNumber = Annotated[str, _pattern(ID_NUMBER_PATTERN, "18 characters: 17 digits then a digit "
+                                                      "or X (e.g. 110101199003070011)"),
+                     WithJsonSchema({"type": "string", "pattern": ID_NUMBER_PATTERN})]
+Mobile = Annotated[str, _pattern(MOBILE_PATTERN, "11 digits, a mainland mobile number such as "
+                                                 "13812345678"),
+                   WithJsonSchema({"type": "string", "pattern": MOBILE_PATTERN})]
+IdExpiry = Annotated[str, _pattern(ID_EXPIRY_PATTERN, 'YYYY-MM-DD or "long-term"'),
+                     WithJsonSchema({"type": "string", "pattern": ID_EXPIRY_PATTERN})]
+Occupation = Literal["employed", "self-employed", "freelance", "retired", "unemployed", "student"]
+
+
+class _Strict(Body):
     model_config = ConfigDict(extra="forbid", strict=True)
-    device_user: bool
-    consumption_months: int = Field(ge=0, le=1200)
-    spend_12m: str
-
-    _money = field_validator("spend_12m", mode="before")(_money_text)
 
 
-class ConsentsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    credit_query: bool
-    sensitive_data: bool
+class EcosystemIn(_Strict):
+    device_user: StrictBool
+    consumption_months: Count(0, 1200)  # type: ignore[valid-type]
+    spend_12m: Money
 
 
-def _zone(name: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"{name!r} is not a time zone; use an IANA name such as "
-                           "Asia/Shanghai or Asia/Urumqi", field="timezone") from None
-    return name
+class ConsentsIn(_Strict):
+    credit_query: StrictBool
+    sensitive_data: StrictBool
 
 
-class ApplicationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    name: str = Field(min_length=1, max_length=64)
-    id_number: str = Field(min_length=1, max_length=32)
-    mobile: str
-    id_expiry: str
-    application_date: str
-    product: str
-    amount: str
-    installments: int = Field(default=policy.INSTALLMENTS_DEFAULT, ge=1,
-                              le=policy.INSTALLMENTS_MAX)
-    monthly_income: str
-    monthly_debt_payments: str
-    occupation: Literal["employed", "self-employed", "freelance", "retired", "unemployed",
-                        "student"]
+def _profile_model() -> type[_Strict]:
+    """The scorecard's attributes as a model: each categorical one a literal of its accepted
+    values, each count a bounded whole number, ``credit_amount`` money (``profile.py``)."""
+    fields: dict[str, Any] = {}
+    for name, accepted in CATEGORICAL.items():
+        fields[name] = (Literal[accepted], ...)
+    for name, (low, high) in COUNTS.items():
+        fields[name] = (Count(low, high), ...)
+    for name in MONEY:
+        fields[name] = (Money, ...)
+    model: type[_Strict] = create_model("ProfileIn", __base__=_Strict, **fields)
+    return model
+
+
+ProfileIn = _profile_model()
+
+
+class ApplicationIn(_Strict):
+    name: Text(NAME_MAX)  # type: ignore[valid-type]
+    id_number: IdNumber
+    mobile: Mobile
+    id_expiry: IdExpiry
+    product: Identifier
+    amount: Money
+    installments: Count(1, policy.INSTALLMENTS_MAX) = (  # type: ignore[valid-type]
+        policy.INSTALLMENTS_DEFAULT)
+    monthly_income: Money
+    monthly_debt_payments: Money
+    occupation: Occupation
     ecosystem: EcosystemIn
     consents: ConsentsIn
-    profile: dict[str, Any]
+    profile: ProfileIn  # type: ignore[valid-type]
     # The borrower's time zone (from the device); collections' quiet hours are borrower-local.
-    timezone: str = "Asia/Shanghai"
-
-    _money = field_validator("amount", "monthly_income", "monthly_debt_payments",
-                             mode="before")(_money_text)
+    timezone: TimeZoneName = "Asia/Shanghai"
 
     def to_domain(self) -> Application:
         """Semantic checks and conversion; errors name the field."""
@@ -92,11 +133,10 @@ class ApplicationIn(BaseModel):
         if not policy.LIMIT_MIN_FEN <= amount_fen <= policy.LIMIT_MAX_FEN:
             raise InvalidInput("must be from 500 to 50000 yuan", field="amount")
         expiry: date | None = None
-        if self.id_expiry.strip().lower() != "long-term":
+        if self.id_expiry != LONG_TERM:
             expiry = parse_date(self.id_expiry, "id_expiry")
         return Application(
-            identity=Identity(self.name.strip(), self.id_number, self.mobile, expiry),
-            application_date=parse_date(self.application_date, "application_date"),
+            identity=Identity(self.name, self.id_number, self.mobile, expiry),
             product=self.product,
             amount_fen=amount_fen,
             installments=self.installments,
@@ -108,9 +148,16 @@ class ApplicationIn(BaseModel):
                                 parse_yuan(self.ecosystem.spend_12m, "ecosystem.spend_12m",
                                            allow_zero=True)),
             consents=Consents(self.consents.credit_query, self.consents.sensitive_data),
-            profile=parse_profile(self.profile),
-            timezone=_zone(self.timezone),
+            profile=_profile(self.profile),
+            timezone=self.timezone,
         )
+
+
+def _profile(model: Any) -> dict[str, ProfileValue]:
+    values: dict[str, ProfileValue] = dict(model.__dict__)
+    for name in MONEY:
+        values[name] = Decimal(str(values[name]))
+    return values
 
 
 def field_of(error: ValidationError) -> tuple[str | None, str]:
@@ -136,8 +183,7 @@ TEMPLATE: dict[str, Any] = {
     "name": "张三",
     "id_number": "110101199003070011",
     "mobile": "13812345678",
-    "id_expiry": "long-term",
-    "application_date": "2025-06-02",
+    "id_expiry": LONG_TERM,
     "product": "cash-line",
     "amount": "5000.00",
     "installments": 12,
@@ -150,9 +196,6 @@ TEMPLATE: dict[str, Any] = {
 }
 
 
-def template(application_date: date | None = None) -> dict[str, Any]:
+def template() -> dict[str, Any]:
     """A complete good applicant (born 1990-03-07, male, Beijing Dongcheng)."""
-    body = copy.deepcopy(TEMPLATE)
-    if application_date is not None:
-        body["application_date"] = application_date.isoformat()
-    return body
+    return copy.deepcopy(TEMPLATE)

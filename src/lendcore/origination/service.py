@@ -1,106 +1,128 @@
-"""Origination services: decide an application, explain a decision, human review.
+"""Origination service: decide an application on the server's business date.
 
-Each function takes a :class:`UnitOfWork` and never commits: the entry point (API route, CLI
-command) commits once. The API, the CLI and the tests call these same functions.
+Each function takes a :class:`UnitOfWork` and never commits: the command runner
+(``lendcore.runner.execute``) commits once. The API, the CLI and the demo build the same
+:class:`~lendcore.origination.operations.Decide` command, which calls :func:`decide_application`.
 
-``decide_application``: looks up the applicant's history by the keyed ID-number hash (never the
-raw number), decides in pure Python (``ladder.decide``), records the decision, and on approval
-opens or updates the customer (masked identity only) and the cash line. On PostgreSQL two
+A decision is taken on the **business date** (``clock.business_date``), read inside the unit of
+work, and stamped with the server's time ``now`` (``decided_at``); an application carries no
+date. The applicant's history is looked up by the keyed ID-number hash (never the raw number) in
+one round trip that also reads the business date; the decision is pure Python
+(``ladder.decide``); it is recorded, and an approval opens the customer (masked identity only)
+and the cash line through their owner, :mod:`lendcore.customers.store`. On PostgreSQL two
 applications of one person are serialised by an advisory lock on the hash; SQLite's
 ``BEGIN IMMEDIATE`` already serialises writers.
+
+**Before the lock.** KYC, the score, the ID hash and the masked inputs need no database, only the
+date (age, ID expiry): :func:`check` computes them. A server checks an application before its
+unit of work takes SQLite's writer lock, on the business date this process last read
+(:func:`expected_business_date`), so that the lock covers only the history, the ladder's
+remaining rules and the writes. That date is a guess and is never trusted: the decision reads the
+business date with the history and, when the nightly run has moved it since (or the process has
+not read it yet), checks the application again on the server's date, under the lock. Worked
+example: the process last saw 2026-03-01; the night opens 2026-03-02; the next application is
+checked on 03-01 before the lock, the history query answers 03-02, and the check is redone on
+03-02: an applicant whose 18th birthday is 03-02 is assessed as 18, never as 17.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, func, select, text
 
-from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from lendcore import clock
+from lendcore.customers import store as customers_store
 from lendcore.money import format_yuan
 from lendcore.origination import kyc, policy
 from lendcore.origination.config import id_hash_key
 from lendcore.origination.ladder import Assessment, assess, decide
 from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior
 from lendcore.origination.scorecard import Scorecard, load_scorecard
-from lendcore.rates import ppb_to_rate, rate_to_ppb
+from lendcore.rates import rate_to_ppb
+from lendcore.reasons import Reason
 from lendcore.store.core_tables import credit_lines, customers
-from lendcore.store.origination_tables import decisions, reviews
+from lendcore.store.origination_tables import decisions
 from lendcore.store.prepared import Prepared
 from lendcore.store.uow import UnitOfWork
-
-REVIEW_OUTCOMES = ("approve", "decline")
-
-
-@dataclass(frozen=True, slots=True)
-class Decided:
-    decision_id: int
-    decision: Decision
-    customer_id: int | None
-
-    def as_dict(self) -> dict[str, object]:
-        return {"decision_id": self.decision_id, **self.decision.as_dict()}
-
-
-# The applicant's history in one round trip, and the writes of a decision: prepared once and
-# run on the driver's cursor (``store.prepared``): through ``Connection.execute`` these five
-# statements cost more Python than the decision itself.
-_CUSTOMER = (select(customers.c.id).where(customers.c.id_number_hash == bindparam("h"))
-             .limit(1).scalar_subquery())
-_LINE = and_(credit_lines.c.customer_id == _CUSTOMER,
-             credit_lines.c.product_code == policy.PRODUCT_CODE)
-_PRIOR = Prepared(select(
-    select(func.max(decisions.c.reapply_after)).where(
-        decisions.c.id_number_hash == bindparam("h"), decisions.c.outcome == "decline",
-        decisions.c.reapply_after > bindparam("on")).scalar_subquery().label("wait"),
-    _CUSTOMER.label("customer_id"),
-    select(credit_lines.c.frozen).where(_LINE).scalar_subquery().label("frozen"),
-    select(credit_lines.c.limit_fen).where(_LINE).scalar_subquery().label("limit_fen"),
-))
-_LOCK_APPLICANT = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"))
-_INSERT_DECISION = Prepared(decisions.insert().returning(decisions.c.id))
-_INSERT_CUSTOMER = Prepared(customers.insert().returning(customers.c.id))
-_UPDATE_CUSTOMER = Prepared(update(customers).where(customers.c.id == bindparam("customer_id"))
-                            .values(version=customers.c.version + 1))
-_LINE_ID = Prepared(select(credit_lines.c.id).where(
-    credit_lines.c.customer_id == bindparam("owner"),
-    credit_lines.c.product_code == policy.PRODUCT_CODE))
-_INSERT_LINE = Prepared(credit_lines.insert())
-_UPDATE_LINE = Prepared(update(credit_lines).where(
-    credit_lines.c.customer_id == bindparam("owner"),
-    credit_lines.c.product_code == policy.PRODUCT_CODE).values(
-        status="open", version=credit_lines.c.version + 1))
-
-
-def _prior(uow: UnitOfWork, id_hash: str, on: date) -> tuple[Prior, int | None]:
-    wait, customer_id, frozen, limit_fen = _PRIOR.one(uow.conn, {"h": id_hash, "on": on})
-    return Prior(reapply_after=wait, existing_customer=customer_id is not None,
-                 line_frozen=bool(frozen), current_limit_fen=limit_fen), customer_id
 
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """An application's own part of the decision, which needs no database: consents, KYC,
-    score, the keyed ID-number hash (when the number is usable) and the masked inputs kept
-    for a reviewer (when consented). The API computes it before taking SQLite's writer lock,
-    so the lock covers only the applicant's history, the ladder's remaining rules and the
-    writes."""
+    """An application's own part of the decision on the date ``assessed.on``, which needs no
+    database: consents, KYC, score, the keyed ID-number hash (when the number is usable) and
+    the masked inputs kept for a reviewer (when consented)."""
 
     card: Scorecard
     assessed: Assessment
     id_hash: str | None
     masked_inputs: str | None
 
+    @property
+    def on(self) -> date:
+        return self.assessed.on
 
-def check(app: Application, *, key: bytes | None = None,
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A recorded decision: its id, the decision, the business date and server time it was
+    taken on, and (on approval) the customer and the cash line."""
+
+    decision_id: int
+    decision: Decision
+    decided_on: date
+    decided_at: datetime
+    customer_id: int | None = None
+    line_id: int | None = None
+
+
+# The business date and the applicant's history in one round trip, and the decision's insert:
+# prepared once and run on the driver's cursor (``store.prepared``).
+_CUSTOMER = (select(customers.c.id).where(customers.c.id_number_hash == bindparam("h"))
+             .limit(1).scalar_subquery())
+_LINE = and_(credit_lines.c.customer_id == _CUSTOMER,
+             credit_lines.c.product_code == policy.PRODUCT_CODE)
+_HISTORY = Prepared(select(
+    clock.BUSINESS_DATE_QUERY.scalar_subquery().label("business_date"),
+    # The latest end of a 180-day wait: compared with the business date in Python (the latest
+    # wait is after the date exactly when any is).
+    select(func.max(decisions.c.reapply_after)).where(
+        decisions.c.id_number_hash == bindparam("h"), decisions.c.outcome == "decline",
+    ).scalar_subquery().label("wait"),
+    _CUSTOMER.label("customer_id"),
+    select(credit_lines.c.id).where(_LINE).scalar_subquery().label("line_id"),
+    select(credit_lines.c.frozen).where(_LINE).scalar_subquery().label("frozen"),
+    select(credit_lines.c.limit_fen).where(_LINE).scalar_subquery().label("limit_fen"),
+))
+_LOCK_APPLICANT = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"))
+_INSERT_DECISION = Prepared(decisions.insert().returning(decisions.c.id))
+# A line just opened: its id (a read; the owner's insert does not return it).
+
+# The business date this process last read with a decision: the date an application is checked
+# on before the lock. A guess only (see the module's docstring).
+_LAST_SEEN: list[date] = []
+
+
+def expected_business_date() -> date | None:
+    return _LAST_SEEN[0] if _LAST_SEEN else None
+
+
+def _saw(on: date) -> None:
+    if not _LAST_SEEN:
+        _LAST_SEEN.append(on)
+    else:
+        _LAST_SEEN[0] = on
+
+
+def check(app: Application, on: date, *, key: bytes | None = None,
           card: Scorecard | None = None) -> Checked:
+    """The application's own part of the decision on ``on`` (no database)."""
     card = card or load_scorecard()
-    assessed = assess(app, card)
+    assessed = assess(app, card, on)
     k = assessed.kyc
     id_hash = (kyc.id_number_hash(app.identity.id_number, key or id_hash_key())
                if k is not None and k.valid else None)
@@ -108,36 +130,68 @@ def check(app: Application, *, key: bytes | None = None,
     return Checked(card, assessed, id_hash, masked)
 
 
-def decide_application(uow: UnitOfWork, app: Application, *, key: bytes | None = None,
-                       card: Scorecard | None = None, checked: Checked | None = None) -> Decided:
-    c = checked or check(app, key=key, card=card)
-    card, id_hash = c.card, c.id_hash
-    prior, customer_id = Prior(), None
-    if id_hash is not None:
-        if uow.is_postgres:
-            _LOCK_APPLICANT.execute(uow.conn, {"h": id_hash})
-        prior, customer_id = _prior(uow, id_hash, app.application_date)
-    decision = decide(app, prior, card, c.assessed)
+@dataclass(frozen=True, slots=True)
+class _History:
+    on: date
+    prior: Prior
+    customer_id: int | None
+    line_id: int | None
+
+
+def _history(uow: UnitOfWork, id_hash: str | None) -> _History:
+    if id_hash is not None and uow.is_postgres:
+        _LOCK_APPLICANT.execute(uow.conn, {"h": id_hash})
+    today, wait, customer_id, line_id, frozen, limit_fen = _HISTORY.one(uow.conn, {"h": id_hash})
+    if today is None:
+        clock.business_date(uow.conn)  # raises the one "no business date yet" refusal
+    on = date.fromisoformat(today)
+    prior = Prior(reapply_after=wait if wait is not None and wait > on else None,
+                  existing_customer=customer_id is not None, line_frozen=bool(frozen),
+                  current_limit_fen=limit_fen)
+    return _History(on, prior, customer_id, line_id)
+
+
+def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
+                       actor: str = "local", checked: Checked | None = None,
+                       key: bytes | None = None, card: Scorecard | None = None) -> Decided:
+    """Decide ``app`` on the business date and record it; ``checked`` is :func:`check` of it
+    made before the unit of work (on the date this process expected), redone when the server's
+    date differs."""
+    c = checked or check(app, clock.business_date(uow.conn), key=key, card=card)
+    h = _history(uow, c.id_hash)
+    if h.on != c.on:  # the night moved the date since the check: the server's date decides
+        hash_before = c.id_hash
+        c = check(app, h.on, key=key, card=c.card)
+        if c.id_hash != hash_before:
+            h = _history(uow, c.id_hash)
+    _saw(h.on)
+    on, at = h.on, now.astimezone(UTC)  # server time, kept in UTC (SQLite keeps no offset)
+    decision = decide(app, h.prior, c.card, on, c.assessed)
+    customer_id = h.customer_id if c.id_hash is not None else None
+    line_id: int | None = None
+    existing_limit: int | None = None
     if decision.outcome is Outcome.APPROVE:
-        assert id_hash is not None and decision.limit_fen is not None
-        customer_id = _open_line(uow, app, decision, id_hash, customer_id)
-    elif decision.outcome is Outcome.DECLINE:
-        customer_id = customer_id if id_hash else None
+        assert c.id_hash is not None and decision.limit_fen is not None
+        customer_id, line_id, existing_limit = _open_line(uow, app, decision, c.id_hash, h, on)
     (decision_id,) = _INSERT_DECISION.one(uow.conn, dict(
-        decided_on=app.application_date,
+        decided_on=on,
+        decided_at=at,
         product_code=app.product,
         outcome=decision.outcome.value,
         reasons_json=json.dumps([r.as_dict() for r in decision.reasons], ensure_ascii=False),
         score=decision.score,
-        scorecard_version=card.version if decision.score is not None else None,
+        scorecard_version=c.card.version if decision.score is not None else None,
         limit_fen=decision.limit_fen,
         daily_rate_ppb=None if decision.daily_rate is None else rate_to_ppb(decision.daily_rate),
         reapply_after=decision.reapply_after,
-        id_number_hash=id_hash,
+        id_number_hash=c.id_hash,
         customer_id=customer_id,
         inputs_masked_json=c.masked_inputs,
     ))
-    return Decided(int(decision_id), decision, customer_id)
+    if line_id is not None and existing_limit is not None:
+        set_line_limit(uow, line_id, existing_limit, decision.limit_fen, decision.reasons,
+                        on, actor, decision_id=int(decision_id))
+    return Decided(int(decision_id), decision, on, at, customer_id, line_id)
 
 
 def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:
@@ -157,158 +211,66 @@ def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:
         "ecosystem": {"device_user": eco.device_user, "consumption_months": eco.consumption_months,
                       "spend_12m": format_yuan(eco.spend_12m_fen)},
         "profile": {n: str(v) if isinstance(v, Decimal) else v for n, v in app.profile.items()},
+        "timezone": app.timezone,
         "identity_verified": id_hash is not None,
     }
     return json.dumps(body, ensure_ascii=False)
 
 
+def masked_identity(app: Application, k: Kyc) -> dict[str, Any]:
+    ident = app.identity
+    return {"name_masked": kyc.mask_name(ident.name),
+            "id_number_masked": kyc.mask_id_number(ident.id_number),
+            "mobile_masked": kyc.mask_mobile(ident.mobile),
+            "birth_date": k.birth_date, "gender": k.gender, "timezone": app.timezone}
+
+
 def _open_line(uow: UnitOfWork, app: Application, decision: Decision, id_hash: str,
-               customer_id: int | None) -> int:
-    ident, k = app.identity, decision.kyc
-    masked = {"name_masked": kyc.mask_name(ident.name),
-              "id_number_masked": kyc.mask_id_number(ident.id_number),
-              "mobile_masked": kyc.mask_mobile(ident.mobile),
-              "birth_date": k.birth_date, "gender": k.gender, "timezone": app.timezone}
+               h: _History, on: date) -> tuple[int, int, int | None]:
+    """An approval's customer and cash line: (customer id, line id, the limit the line had
+    when it existed already)."""
     rate_ppb = rate_to_ppb(decision.daily_rate) if decision.daily_rate is not None else None
-    return upsert_line(uow, customer_id, id_hash, masked, decision.limit_fen or 0, rate_ppb,
-                       app.application_date)
+    return open_customer_line(uow, h.customer_id, id_hash, masked_identity(app, decision.kyc),
+                              decision.limit_fen or 0, rate_ppb, on,
+                              line_id=h.line_id, line_limit_fen=h.prior.current_limit_fen)
 
 
-def upsert_line(uow: UnitOfWork, customer_id: int | None, id_hash: str, masked: dict[str, Any],
-                limit_fen: int, daily_rate_ppb: int | None, on: date) -> int:
-    """Open or update the customer (masked identity) and the cash line at the priced rate."""
+def open_customer_line(uow: UnitOfWork, customer_id: int | None, id_hash: str,
+                       identity: dict[str, Any], limit_fen: int, daily_rate_ppb: int | None,
+                       on: date, *, line_id: int | None = None,
+                       line_limit_fen: int | None = None) -> tuple[int, int, int | None]:
+    """Open (or refresh) the customer and open (or reopen) the cash line, through their owner.
+    ``line_id``/``line_limit_fen``: the customer's line as the caller read it, if any."""
     conn = uow.conn
-    new_customer = customer_id is None  # so without a line yet
     if customer_id is None:
-        (customer_id,) = _INSERT_CUSTOMER.one(conn, dict(
-            id_number_hash=id_hash, created_on=on, **masked))
+        customer_id = customers_store.insert_customer(
+            conn, created_on=on, id_number_hash=id_hash, **identity)
+        new_customer = True
     else:
-        _UPDATE_CUSTOMER.execute(conn, dict(customer_id=customer_id, **masked))
-    if new_customer or _LINE_ID.first(conn, {"owner": customer_id}) is None:
-        _INSERT_LINE.execute(conn, dict(
-            customer_id=customer_id, product_code=policy.PRODUCT_CODE, limit_fen=limit_fen,
-            daily_rate_ppb=daily_rate_ppb, opened_on=on))
-    else:
-        _UPDATE_LINE.execute(conn, dict(owner=customer_id, limit_fen=limit_fen,
-                                        daily_rate_ppb=daily_rate_ppb))
-    return int(customer_id)
+        customers_store.refresh_identity(conn, customer_id, identity)
+        new_customer = False
+    # The caller read the customer's line under the applicant's lock: with none, the owner
+    # inserts without looking again (``new_customer`` skips its existence check).
+    opened = customers_store.open_or_reopen_line(
+        conn, customer_id=customer_id, new_customer=new_customer or line_id is None,
+        product_code=policy.PRODUCT_CODE, limit_fen=limit_fen, daily_rate_ppb=daily_rate_ppb,
+        opened_on=on)
+    if opened is not None:
+        return customer_id, opened, None
+    assert line_id is not None  # reopened: the caller read it
+    return customer_id, line_id, line_limit_fen
 
 
-def _decision_row(uow: UnitOfWork, decision_id: int) -> Any:
-    row = uow.conn.execute(select(decisions).where(decisions.c.id == decision_id)).first()
-    if row is None:
-        raise NotFound(f"no decision {decision_id}", field="decision_id")
-    return row
+def set_line_limit(uow: UnitOfWork, line_id: int, old_limit_fen: int, new_limit_fen: int | None,
+                    reasons: tuple[Reason, ...], on: date, actor: str, *,
+                    decision_id: int | None = None, review_id: int | None = None) -> None:
+    """A returning customer's approval sets the line's limit to the decision's, logged in
+    ``limit_changes`` with the decision (or review) it rests on."""
+    if new_limit_fen is None or new_limit_fen == old_limit_fen:
+        return
+    why = tuple(r for r in reasons if r.code.startswith("limit_")) or (
+        Reason("decision", "the limit of the approved decision"),)
+    customers_store.set_limit(uow.conn, customers_store.LimitChange(
+        line_id=line_id, action="set", new_limit_fen=new_limit_fen, reasons=why, on=on,
+        actor=actor, decision_id=decision_id, review_id=review_id))
 
-
-def _decision_view(row: Any) -> dict[str, Any]:
-    rate = None if row.daily_rate_ppb is None else ppb_to_rate(row.daily_rate_ppb)
-    return {
-        "decision_id": row.id,
-        "decided_on": row.decided_on.isoformat(),
-        "product": row.product_code,
-        "decision": row.outcome,
-        "reasons": json.loads(row.reasons_json),
-        "score": row.score,
-        "scorecard_version": row.scorecard_version,
-        "limit": None if row.limit_fen is None else format_yuan(row.limit_fen),
-        "daily_rate": None if rate is None else format(rate, "f"),
-        "annual_rate": None if rate is None else format(
-            (rate * policy.DAYS_PER_YEAR).normalize(), "f"),
-        "reapply_after": None if row.reapply_after is None else row.reapply_after.isoformat(),
-        "inputs": None if row.inputs_masked_json is None else json.loads(row.inputs_masked_json),
-    }
-
-
-def explain(uow: UnitOfWork, decision_id: int) -> dict[str, Any]:
-    """The explanation of a decision (PIPL Art. 24): outcome, reasons in order, score, terms,
-    masked inputs and every human review of it."""
-    view = _decision_view(_decision_row(uow, decision_id))
-    rows = uow.conn.execute(select(reviews).where(reviews.c.decision_id == decision_id)
-                            .order_by(reviews.c.id)).all()
-    view["reviews"] = [_review_view(r) for r in rows]
-    return view
-
-
-def _review_view(r: Any) -> dict[str, Any]:
-    return {"review_id": r.id, "decision_id": r.decision_id,
-            "requested_on": r.requested_on.isoformat(), "request_reason": r.request_reason,
-            "status": r.status, "outcome": r.outcome, "reviewer": r.reviewer,
-            "outcome_reason": r.outcome_reason,
-            "decided_on": None if r.decided_on is None else r.decided_on.isoformat()}
-
-
-def request_review(uow: UnitOfWork, decision_id: int, requested_on: date,
-                   reason: str = "") -> dict[str, Any]:
-    row = _decision_row(uow, decision_id)
-    if requested_on < row.decided_on:
-        raise InvalidInput("a review cannot be requested before the decision date",
-                           field="requested_on")
-    open_id = uow.conn.execute(select(reviews.c.id).where(
-        reviews.c.decision_id == decision_id, reviews.c.status == "open")).scalar()
-    if open_id is not None:
-        raise Conflict(f"review {open_id} of this decision is already open", field="decision_id")
-    try:
-        with uow.conn.begin_nested():  # a savepoint: a lost race leaves the command usable
-            review_id = uow.conn.execute(reviews.insert().values(
-                decision_id=decision_id, requested_on=requested_on, request_reason=reason,
-                status="open")).inserted_primary_key[0]  # type: ignore[index]
-    except IntegrityError as exc:  # another request opened one after the check above
-        raise Conflict("a review of this decision is already open", field="decision_id") from exc
-    return {"review_id": int(review_id), "decision_id": decision_id, "status": "open"}
-
-
-def review_queue(uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Open reviews, oldest first, each with the decision's masked inputs, reasons and score."""
-    rows = uow.conn.execute(select(reviews).where(reviews.c.status == "open")
-                            .order_by(reviews.c.requested_on, reviews.c.id).limit(500)).all()
-    out = []
-    for r in rows:
-        item = _review_view(r)
-        item["decision"] = _decision_view(_decision_row(uow, r.decision_id))
-        out.append(item)
-    return out
-
-
-def record_outcome(uow: UnitOfWork, review_id: int, *, outcome: str, reviewer: str,
-                   reason: str, decided_on: date) -> dict[str, Any]:
-    """A reviewer's outcome, with who and why. ``approve`` of a decision that proposed terms
-    (approve/refer) opens the cash line on those terms."""
-    r = uow.conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
-    if r is None:
-        raise NotFound(f"no review {review_id}", field="review_id")
-    if r.status != "open":
-        raise Conflict(f"review {review_id} is already decided", field="review_id")
-    if outcome not in REVIEW_OUTCOMES:
-        raise InvalidInput(f"accepted: {list(REVIEW_OUTCOMES)}", field="outcome")
-    if not reviewer.strip() or not reason.strip():
-        raise InvalidInput("the reviewer and the reason are both required",
-                           field="reviewer" if not reviewer.strip() else "reason")
-    if decided_on < r.requested_on:
-        raise InvalidInput("before the review was requested", field="decided_on")
-    d = _decision_row(uow, r.decision_id)
-    if outcome == "approve":
-        _approve_on_review(uow, d, decided_on)
-    uow.conn.execute(update(reviews).where(reviews.c.id == review_id).values(
-        status="decided", outcome=outcome, reviewer=reviewer.strip(),
-        outcome_reason=reason.strip(), decided_on=decided_on))
-    row = uow.conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
-    return _review_view(row)
-
-
-def _approve_on_review(uow: UnitOfWork, d: Any, on: date) -> None:
-    if d.limit_fen is None or d.id_number_hash is None or d.inputs_masked_json is None:
-        raise RuleViolation("this decision proposed no terms (a decline); the applicant must "
-                            "apply again to be priced", field="outcome")
-    if d.outcome == "approve":
-        return  # the line is already open
-    inputs = json.loads(d.inputs_masked_json)
-    masked = {"name_masked": inputs["name"], "id_number_masked": inputs["id_number"],
-              "mobile_masked": inputs["mobile"], "birth_date": date.fromisoformat(
-                  inputs["birth_date"]), "gender": inputs["gender"]}
-    customer_id = uow.conn.execute(select(customers.c.id).where(
-        customers.c.id_number_hash == d.id_number_hash).limit(1)).scalar()
-    customer_id = upsert_line(uow, customer_id, d.id_number_hash, masked, d.limit_fen,
-                              d.daily_rate_ppb, on)
-    uow.conn.execute(update(decisions).where(decisions.c.id == d.id)
-                     .values(customer_id=customer_id))

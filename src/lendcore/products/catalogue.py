@@ -19,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 
+from lendcore.caps import CAPS_FILE, load_caps
 from lendcore.errors import InvalidInput, NotFound
+from lendcore.fields import Fields
 from lendcore.money import Rounding
-from lendcore.products.caps import CAPS_FILE, load_caps
-from lendcore.products.fields import Fields
 from lendcore.products.model import (
     DEFAULT_ALLOCATION,
     AllocationStep,

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from lendcore.caps import percent
 from lendcore.errors import InvalidInput, RuleViolation
-from lendcore.products.caps import percent
 from lendcore.products.model import Product, RepaymentMethod
 from lendcore.rates import AnnualRate
 from lendcore.schedules.apr import apr_of_schedule, disclosed_rate

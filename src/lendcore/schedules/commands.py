@@ -57,7 +57,6 @@ class _OptionError(Exception):
 
 def register(app: typer.Typer) -> None:
     app.command("quote")(quote_command)
-    app.command("products")(products_command)
 
 
 @contextmanager
@@ -205,34 +204,3 @@ def _print_quote(result: Quote) -> None:
     table.add_row("", "total", *(format_yuan(totals[k]) for k in
                                  ("principal", "interest", "fee", "total")), "", style="bold")
     console.print(table)
-
-
-def products_command(
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """List the product catalogue with each term's disclosed annual rate."""
-    from lendcore.products.listing import catalogue_rows
-
-    with _cli_errors():
-        rows = catalogue_rows()
-    if json_output:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    _print_products(rows)
-
-
-def _print_products(rows: list[dict[str, Any]]) -> None:
-    console = Console()
-    for product in rows:
-        console.print(f"[bold]{product['code']}[/bold]  {product['name']}  ({product['kind']}; "
-                      f"{', '.join(product['methods'])}; {product['principal_min']}–"
-                      f"{product['principal_max']} CNY)")
-        table = Table("installments", "rate a year", "fee/installment", "APR 单利 (max)",
-                      "method")
-        for term in product["terms"]:
-            contract = term["contract_rate_annual"]
-            table.add_row(str(term["installments"]),
-                          _percent(Decimal(contract)) if contract else "-",
-                          _percent(Decimal(term["fee_rate_per_installment"])),
-                          _percent(Decimal(term["apr_nominal"])), term["method"])
-        console.print(table)

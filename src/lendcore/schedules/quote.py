@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lendcore.products.caps import CapsInForce, CapsTable, check_all_in_rate, load_caps
+from lendcore.caps import CapsInForce, CapsTable, check_all_in_rate, load_caps
 from lendcore.schedules.apr import Apr, apr_of_schedule, disclosed_rate
 from lendcore.schedules.methods import build_schedule
 from lendcore.schedules.model import Schedule, ScheduleTerms

@@ -1,11 +1,8 @@
-"""Shared by the servicing commands: posting a loan's change to the ledger, and its view."""
+"""Shared by the servicing commands: posting a loan's change to the ledger."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-from sqlalchemy import Connection
 
 from lendcore.ledger.store import post_fresh
 from lendcore.servicing.ledger_bridge import entries_for
@@ -20,12 +17,7 @@ def post_delta(batch: WriteBatch, delta: Totals, loan_id: int, product_code: str
     entries = entries_for(delta, loan_id=loan_id, product_code=product_code,
                           effective_date=bd, checkout=checkout, source_key=source_key)
     if entries:
-        # Source keys derive from the command's idempotency key (checked new by the runner) or
-        # the loan's event count: always fresh, so the ledger skips its duplicate look-up.
+        # Source keys name the loan's version as the command read it (or a plan's key): always
+        # fresh, so the ledger skips its duplicate look-up.
         post_fresh(batch, entries)
 
-
-def loan_view(conn: Connection, loan_id: int) -> dict[str, Any]:
-    from lendcore.servicing.queries import loan_summary
-
-    return loan_summary(conn, loan_id)

@@ -198,9 +198,22 @@ def events(conn: Connection, loan_id: int) -> list[Event]:
 
 
 def append_event(batch: WriteBatch, loan_id: int, kind: str, effective_date: date,
-                 amount_fen: int, detail: dict[str, Any], key: str | None) -> None:
-    """The command's event, in its closing batch."""
+                 amount_fen: int, detail: dict[str, Any], *, booked_on: date,
+                 key: str | None = None) -> None:
+    """The command's event, in its closing batch. ``booked_on`` is the business date it is
+    entered on; an event with an earlier ``effective_date`` is back-dated."""
     batch.add(_INSERT_EVENT, {
         "loan_id": loan_id, "kind": kind, "effective_date": effective_date,
         "amount_fen": amount_fen, "detail_json": json.dumps(detail, sort_keys=True, default=str),
-        "idempotency_key": key, "reversed": False})
+        "idempotency_key": key, "reversed": False, "booked_on": booked_on})
+
+
+_RESHAPE = (loans.update().where(loans.c.id == bindparam("b_id"))
+            .values(installments_count=bindparam("count"), maturity_date=bindparam("maturity")))
+
+
+def reshape(batch: WriteBatch, state: LoanState) -> None:
+    """A restructured loan's installment count and maturity (its terms' columns)."""
+    batch.add(_RESHAPE, {"b_id": state.terms.loan_id,
+                         "count": len(state.open_installments()),
+                         "maturity": state.maturity_date}, expect_rows=1)

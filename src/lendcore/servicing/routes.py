@@ -1,185 +1,177 @@
-"""HTTP routes for servicing: thin adapters over ``service`` and ``queries``.
+"""HTTP routes for servicing: parse the body, build the command (``servicing.operations``), run.
 
-Money is a decimal string in yuan ("917.99"); a JSON number is refused (422, naming the field).
-Money-moving commands need an ``Idempotency-Key`` header: a repeat returns the first result, the
-same key with another payload is 409.
+Money is a yuan string by one pattern ("917.99"); a JSON number, "1,5", "1e3", "+10", " 10",
+full-width or other scripts' digits are refused (422 naming the field). Identifiers (order,
+merchant) are ``edge.Identifier``; free text has a maximum length and a character policy; unknown
+fields are refused. Money-moving commands need an ``Idempotency-Key`` header: a repeat returns
+the first result, the same key with another payload is 409.
+
+A repayment's ``effective_date`` (YYYY-MM-DD) is the only dated input: at most the business
+date, at least the loan's start; an earlier one is booked as back-dated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from fastapi import APIRouter
+from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema
 from sqlalchemy import Engine
 
-from lendcore.api.deps import IdField, IdPath, get_engine
-from lendcore.errors import InvalidInput
-from lendcore.money import parse_yuan
-from lendcore.servicing import queries, service
-from lendcore.servicing.runner import run_command
-from lendcore.store.uow import UnitOfWork
+from lendcore.edge import Body, Count, Identifier, Money, Text, parse_money
+from lendcore.runner import Command, Context, query
+from lendcore.servicing import operations as ops
+from lendcore.servicing import queries, views
+from lendcore.web import ContextDep, EngineDep, IdField, IdPath, KeyHeader, run
+
+SLUG_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MAX_ITEMS = 100
+
+
+def _slug(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(SLUG_PATTERN, value):
+        raise ValueError("must be 1 to 32 lower-case ASCII letters, digits or _, starting "
+                         "with a letter")
+    return value
+
+
+def _day(value: object) -> date:
+    if isinstance(value, str) and re.fullmatch(DAY_PATTERN, value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+if TYPE_CHECKING:  # mypy sees the plain types; pydantic the checked ones below
+    Purpose = str
+    Payee = str
+    Choice = str
+    ItemName = str
+    Slug = str
+    Installments = int
+    Quantity = int
+    Day = date
+else:
+    Purpose, Payee, Choice, ItemName = Text(32), Text(100), Text(32), Text(128)
+    Installments, Quantity = Count(1, 360), Count(1, 999)
+    Slug = Annotated[str, BeforeValidator(_slug),
+                     WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})]
+    Day = Annotated[date, BeforeValidator(_day),
+                    WithJsonSchema({"type": "string", "format": "date"})]
 
 router = APIRouter(tags=["servicing"])
-EngineDep = Annotated[Engine, Depends(get_engine)]
-KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _run(engine: Engine, ctx: Context, command: Command, key: str | None) -> dict[str, Any]:
+    result: dict[str, Any] = run(engine, ctx, command, key)
+    return result
 
 
-class CustomerIn(_Body):
-    name_masked: StrictStr = ""
-    timezone: StrictStr = "Asia/Shanghai"
-    external_ref: StrictStr | None = None
+class DrawIn(Body):
+    amount: Money
+    installments: Installments
+    method: Choice = "equal-installment"
+    purpose: Purpose
+    payee: Payee
+    payee_kind: Choice = "ecosystem"
+    prepayment_mode: Choice = "shorten"
 
 
-class LineIn(_Body):
-    customer_id: IdField
-    product: StrictStr
-    limit: StrictStr = Field(description="yuan, e.g. \"20000\"")
+class ItemIn(Body):
+    name: ItemName
+    category: Slug
+    quantity: Quantity
+    unit_price: Money
 
 
-class DrawIn(_Body):
-    amount: StrictStr
-    installments: int
-    method: StrictStr = "equal-installment"
-    purpose: StrictStr
-    payee: StrictStr
-    payee_kind: StrictStr = "ecosystem"
-    prepayment_mode: StrictStr = "shorten"
+class OrderIn(Body):
+    order_id: Identifier
+    merchant_id: Identifier
+    amount: Money
+    items: Annotated[tuple[ItemIn, ...], Field(max_length=MAX_ITEMS)] = ()
 
 
-class OrderIn(_Body):
-    order_id: StrictStr
-    merchant_id: StrictStr
-    amount: StrictStr
-    items: list[dict[str, Any]] = []
-
-
-class CheckoutIn(_Body):
+class CheckoutIn(Body):
     customer_id: IdField
     order: OrderIn
-    installments: int
-    method: StrictStr = "flat-fee"
-    interest_free: bool = False
+    installments: Installments
+    method: Choice = "flat-fee"
+    interest_free: StrictBool = False
 
 
-class AmountIn(_Body):
-    amount: StrictStr
-    effective_date: date | None = None
+class RepaymentIn(Body):
+    amount: Money
+    effective_date: Day | None = None
 
 
-def _key(key: str | None) -> str:
-    if not key:
-        raise InvalidInput("money-moving commands need an Idempotency-Key header",
-                           field="Idempotency-Key")
-    return key
-
-
-def _read(engine: Engine, fn: Any, *args: Any) -> dict[str, Any]:
-    with UnitOfWork(engine, read_only=True) as uow:
-        result: dict[str, Any] = fn(uow.conn, *args)
-        return result
-
-
-@router.post("/customers", status_code=201)
-def create_customer(body: CustomerIn, engine: EngineDep) -> dict[str, Any]:
-    return run_command(engine, "create_customer", None, body.model_dump(),
-                       lambda uow: service.create_customer(uow, **body.model_dump()))
-
-
-@router.post("/credit-lines", status_code=201)
-def open_line(body: LineIn, engine: EngineDep) -> dict[str, Any]:
-    limit = parse_yuan(body.limit, "limit")
-    return run_command(engine, "open_line", None, body.model_dump(),
-                       lambda uow: service.open_credit_line(
-                           uow, customer_id=body.customer_id, product_code=body.product,
-                           limit_fen=limit))
-
-
-@router.get("/credit-lines/{line_id}")
-def get_line(line_id: IdPath, engine: EngineDep) -> dict[str, Any]:
-    return _read(engine, service.line_view, line_id)
+class AmountIn(Body):
+    amount: Money
 
 
 @router.post("/credit-lines/{line_id}/draws", status_code=201)
-def draw(line_id: IdPath, body: DrawIn, engine: EngineDep, key: KeyHeader = None) -> dict[str, Any]:
-    req = service.DrawRequest(line_id, parse_yuan(body.amount), body.installments, body.method,
-                              body.purpose, body.payee, body.payee_kind, body.prepayment_mode)
-    return run_command(engine, "draw", _key(key), {"line_id": line_id, **body.model_dump()},
-                       lambda uow: service.draw(uow, req))
+def draw(line_id: IdPath, body: DrawIn, engine: EngineDep, ctx: ContextDep,
+         key: KeyHeader = None) -> dict[str, Any]:
+    command = ops.Draw(line_id, parse_money(body.amount, "amount"), body.installments,
+                       body.purpose, body.payee, body.method, body.payee_kind,
+                       body.prepayment_mode)
+    return _run(engine, ctx, command, key)
 
 
 @router.post("/checkout-loans", status_code=201)
-def checkout(body: CheckoutIn, engine: EngineDep, key: KeyHeader = None) -> dict[str, Any]:
-    req = service.CheckoutRequest(
-        body.customer_id, body.order.order_id, body.order.merchant_id,
-        parse_yuan(body.order.amount, "order.amount"), body.installments,
-        tuple(body.order.items), body.method, body.interest_free)
-    return run_command(engine, "checkout", _key(key), body.model_dump(),
-                       lambda uow: service.checkout(uow, req))
+def checkout(body: CheckoutIn, engine: EngineDep, ctx: ContextDep,
+             key: KeyHeader = None) -> dict[str, Any]:
+    order = body.order
+    items = tuple(ops.Item(i.name, i.category, i.quantity,
+                           parse_money(i.unit_price, f"order.items.{n}.unit_price",
+                                       allow_zero=True))
+                  for n, i in enumerate(order.items))
+    command = ops.Checkout(body.customer_id, order.order_id, order.merchant_id,
+                           parse_money(order.amount, "order.amount"), body.installments, items,
+                           body.method, body.interest_free)
+    return _run(engine, ctx, command, key)
 
 
 @router.get("/loans/{loan_id}")
 def get_loan(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
-    return _read(engine, queries.loan_summary, loan_id)
+    return views.loan_summary(query(engine, queries.loan_summary, loan_id))
 
 
 @router.get("/loans/{loan_id}/schedule")
 def get_schedule(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
-    return _read(engine, queries.schedule, loan_id)
+    return views.schedule(query(engine, queries.schedule, loan_id))
 
 
 @router.get("/loans/{loan_id}/statement")
 def get_statement(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
-    return _read(engine, queries.statement, loan_id)
+    return views.statement(query(engine, queries.statement, loan_id))
 
 
 @router.get("/loans/{loan_id}/payoff")
 def get_payoff(loan_id: IdPath, on: date, engine: EngineDep) -> dict[str, Any]:
-    return _read(engine, queries.payoff_quote, loan_id, on)
-
-
-LoanCommand = Callable[[UnitOfWork, int, int, str], dict[str, Any]]
-
-
-def _money_command(engine: Engine, command: str, loan_id: int, body: AmountIn, key: str | None,
-                   fn: LoanCommand) -> dict[str, Any]:
-    """A money-moving command on one loan: amount in yuan, idempotency key required."""
-    amount = parse_yuan(body.amount)
-    k = _key(key)
-    return run_command(engine, command, k, {"loan_id": loan_id, **body.model_dump()},
-                       lambda uow: fn(uow, loan_id, amount, k))
+    return views.payoff(query(engine, queries.payoff_quote, loan_id, on))
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)
-def repay(loan_id: IdPath, body: AmountIn, engine: EngineDep,
+def repay(loan_id: IdPath, body: RepaymentIn, engine: EngineDep, ctx: ContextDep,
           key: KeyHeader = None) -> dict[str, Any]:
-    return _money_command(engine, "repay", loan_id, body, key,
-                          lambda uow, lid, fen, k: service.repay(uow, lid, fen,
-                                                                 body.effective_date, k))
+    command = ops.Repay(loan_id, parse_money(body.amount, "amount"), body.effective_date)
+    return _run(engine, ctx, command, key)
 
 
 @router.post("/loans/{loan_id}/refunds", status_code=201)
-def refund(loan_id: IdPath, body: AmountIn, engine: EngineDep,
+def refund(loan_id: IdPath, body: AmountIn, engine: EngineDep, ctx: ContextDep,
            key: KeyHeader = None) -> dict[str, Any]:
-    return _money_command(engine, "refund", loan_id, body, key, service.refund_goods)
+    command = ops.RefundGoods(loan_id, parse_money(body.amount, "amount"))
+    return _run(engine, ctx, command, key)
 
 
 @router.post("/loans/{loan_id}/overpayment-refunds", status_code=201)
-def refund_overpayment(loan_id: IdPath, body: AmountIn, engine: EngineDep,
+def refund_overpayment(loan_id: IdPath, body: AmountIn, engine: EngineDep, ctx: ContextDep,
                        key: KeyHeader = None) -> dict[str, Any]:
-    return _money_command(engine, "overpayment_refund", loan_id, body, key,
-                          service.refund_overpayment)
-
-
-@router.get("/business-date")
-def get_business_date(engine: EngineDep) -> dict[str, str]:
-    from lendcore.servicing.runner import business_date
-
-    with UnitOfWork(engine, read_only=True) as uow:
-        return {"business_date": business_date(uow.conn).isoformat()}
+    command = ops.RefundOverpayment(loan_id, parse_money(body.amount, "amount"))
+    return _run(engine, ctx, command, key)

@@ -1,15 +1,18 @@
-"""Servicing commands on existing loans: repayments, refunds, restructures (and, re-exported
-from ``lending``, the commands that create customers, lines and loans).
+"""Servicing commands on existing loans: repayments, refunds, restructures.
 
-Each function takes a ``UnitOfWork`` (the caller commits once; see ``runner.run_command``) and
-returns a JSON-ready dict; the API, the CLI and the demo call these same functions. Every money
-movement is posted to the ledger in the same transaction, as the change in the loan's cumulative
-totals (``ledger_bridge``).
+Each function takes a ``UnitOfWork`` (the caller commits once; see ``runner.execute``) and
+returns a value of ``servicing.results`` (fen, dates); ``servicing.views`` formats it. The
+commands of ``servicing.operations`` call these same functions for the API, the CLI and the demo.
+Every money movement is posted to the ledger in the same transaction, as the change in the
+loan's cumulative totals (``ledger_bridge``); repaid and refunded principal frees the line's
+limit again (``customers.store.release``).
 
-A same-day repayment is applied to the stored state directly. A back-dated one replays the loan
-from its events (``replay``): the stored state must equal the replay of the events it has seen
-(anything else is a defect and refused loudly), and the ledger receives the difference between
-the replays with and without the new payment (less penalty, re-allocated components).
+A repayment's value date (``effective_date``) is the one dated input a caller gives: at most the
+business date, at least the loan's start. A same-day repayment is applied to the stored state
+directly. A back-dated one replays the loan from its events (``replay``): the stored state must
+equal the replay of the events it has seen (anything else is a defect and refused loudly), and
+the ledger receives the difference between the replays with and without the new payment (less
+penalty, re-allocated components). Every event records the business date it was booked on.
 """
 
 from __future__ import annotations
@@ -18,36 +21,24 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection
 
+from lendcore.clock import business_date
+from lendcore.customers import store as customers
 from lendcore.errors import InvalidInput, RuleViolation
 from lendcore.money import format_yuan
 from lendcore.rates import rate_to_ppb
 from lendcore.servicing import repository as repo
 from lendcore.servicing.allocation import Allocation, apply_payment
 from lendcore.servicing.ledger_bridge import difference
-from lendcore.servicing.lending import (
-    PAYEE_KINDS,
-    CheckoutRequest,
-    DrawRequest,
-    checkout,
-    create_customer,
-    draw,
-    line_view,
-    open_credit_line,
-)
 from lendcore.servicing.model import (
     LoanState,
     LoanStatus,
     Totals,
 )
-from lendcore.servicing.posting import loan_view, post_delta
-from lendcore.servicing.queries import summary_of
+from lendcore.servicing.posting import post_delta
 from lendcore.servicing.replay import Event, replay
-from lendcore.servicing.runner import business_date
-from lendcore.store.batch import WriteBatch
-from lendcore.store.core_tables import credit_lines
-from lendcore.store.servicing_tables import loans
+from lendcore.servicing.results import LoanChanged, LoanSummary, Repaid, summary_of
 from lendcore.store.uow import UnitOfWork
 
 _COMPARED = ("principal_outstanding_fen", "interest_receivable_fen", "penalty_receivable_fen",
@@ -55,8 +46,9 @@ _COMPARED = ("principal_outstanding_fen", "interest_receivable_fen", "penalty_re
 
 
 # -- repayments, refunds -----------------------------------------------------------------------
-def repay(uow: UnitOfWork, loan_id: int, amount_fen: int, effective: date | None,
-          key: str | None) -> dict[str, Any]:
+def repay(uow: UnitOfWork, loan_id: int, amount_fen: int,
+          effective: date | None = None) -> Repaid:
+    """A repayment on the business date, or back-dated to ``effective`` (start .. today)."""
     conn = uow.conn
     bd = business_date(conn)
     day = effective or bd
@@ -66,22 +58,20 @@ def repay(uow: UnitOfWork, loan_id: int, amount_fen: int, effective: date | None
     state, row = repo.load(conn, loan_id, for_update=True)
     _check_closed_through(state, bd)
     if day < state.terms.start:
-        raise InvalidInput(f"the loan started on {state.terms.start}", field="effective_date")
+        raise InvalidInput(f"a repayment cannot be dated before the loan's start "
+                           f"{state.terms.start}", field="effective_date")
     if day == bd:
         alloc: Allocation | None = apply_payment(state, bd, amount_fen)
         delta = state.totals
     else:
         state, delta = _replayed(conn, state, row, Event("repayment", day, amount_fen, 1 << 60))
         alloc = None
-    source_key = f"repay:{key or _seq(conn, loan_id)}"
-    repo.append_event(uow.batch, loan_id, "repayment", day, amount_fen, {}, key)
-    return _finish(uow, state, row, delta, bd, source_key,
-                   {"allocation": _yuan(alloc.as_dict()) if alloc else None,
-                    "back_dated": day != bd, "effective_date": day.isoformat()})
+    repo.append_event(uow.batch, loan_id, "repayment", day, amount_fen, {}, booked_on=bd)
+    loan = _finish(uow, state, row, delta, bd, _source_key("repay", row))
+    return Repaid(loan, alloc, effective_date=day, booked_on=bd)
 
 
-def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int,
-                 key: str | None) -> dict[str, Any]:
+def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int) -> LoanChanged:
     """Returned goods: the refunded part of a checkout loan is as if never lent."""
     conn = uow.conn
     bd = business_date(conn)
@@ -91,13 +81,12 @@ def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int,
                             field="loan_id", code="not_checkout")
     _check_closed_through(state, bd)
     state, delta = _replayed(conn, state, row, Event("refund", bd, amount_fen, 1 << 60))
-    source_key = f"refund:{key or _seq(conn, loan_id)}"
-    repo.append_event(uow.batch, loan_id, "refund", bd, amount_fen, {}, key)
-    return _finish(uow, state, row, delta, bd, source_key, {})
+    repo.append_event(uow.batch, loan_id, "refund", bd, amount_fen, {}, booked_on=bd)
+    return LoanChanged(_finish(uow, state, row, delta, bd, _source_key("refund", row)))
 
 
-def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int,
-                       key: str | None) -> dict[str, Any]:
+def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int) -> LoanChanged:
+    """Pay back what a borrower paid beyond what was owed (held on the loan)."""
     conn = uow.conn
     bd = business_date(conn)
     state, row = repo.load(conn, loan_id, for_update=True)
@@ -106,15 +95,16 @@ def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int,
                             "overpayment", field="amount", code="exceeds_overpayment")
     state.overpayment_fen -= amount_fen
     state.totals.overpayment_refunded += amount_fen
-    source_key = f"overpayment_refund:{key or _seq(conn, loan_id)}"
-    repo.append_event(uow.batch, loan_id, "overpayment_refund", bd, amount_fen, {}, key)
-    return _finish(uow, state, row, state.totals, bd, source_key, {})
+    repo.append_event(uow.batch, loan_id, "overpayment_refund", bd, amount_fen, {},
+                      booked_on=bd)
+    return LoanChanged(_finish(uow, state, row, state.totals, bd,
+                               _source_key("overpayment_refund", row)))
 
 
 def restructure(uow: UnitOfWork, loan_id: int, installments: int, *,
                 method: str = "equal-installment", annual_rate_ppb: int | None = None,
                 waive_penalty_fen: int = 0, waive_interest_fen: int = 0,
-                key: str | None = None) -> dict[str, Any]:
+                key: str | None = None) -> LoanChanged:
     """Negotiated repayment: optional waivers, then the rest re-amortised (``replay``)."""
     conn = uow.conn
     bd = business_date(conn)
@@ -129,15 +119,13 @@ def restructure(uow: UnitOfWork, loan_id: int, installments: int, *,
     new_events.append(Event("restructure", bd, 0, (1 << 60) + 2, {
         "installments": installments, "method": method, "annual_rate_ppb": annual_rate_ppb}))
     state, delta = _replayed(conn, state, row, *new_events)
-    source_key = f"restructure:{key or _seq(conn, loan_id, len(new_events))}"
     for ev in new_events:
-        repo.append_event(uow.batch, loan_id, ev.kind, bd, ev.amount_fen, dict(ev.detail), key)
-    conn.execute(loans.update().where(loans.c.id == loan_id).values(
-        installments_count=len(state.open_installments()), maturity_date=state.maturity_date))
-    result = _finish(uow, state, row, delta, bd, source_key,
-                     {"class_floor_until": state.class_floor_until.isoformat()
-                      if state.class_floor_until else None})
-    return result
+        repo.append_event(uow.batch, loan_id, ev.kind, bd, ev.amount_fen, dict(ev.detail),
+                          booked_on=bd, key=key)
+    repo.reshape(uow.batch, state)
+    loan = _finish(uow, state, row, delta, bd, _source_key("restructure", row, key),
+                   installments_count=len(state.open_installments()))
+    return LoanChanged(loan, class_floor_until=state.class_floor_until)
 
 
 def apply_plan(uow: UnitOfWork, loan_id: int, offer: Any) -> None:
@@ -191,39 +179,23 @@ def _replayed(conn: Connection, stored: LoanState, row: Any,
 
 
 def _finish(uow: UnitOfWork, state: LoanState, row: Any, delta: Totals, bd: date,
-            source_key: str, extra: dict[str, Any]) -> dict[str, Any]:
+            source_key: str, **written_columns: Any) -> LoanSummary:
+    """Save the state, post the change, free repaid principal; the loan's summary as written."""
     repo.save(uow.batch, state, row, bd)
     post_delta(uow.batch, delta, state.terms.loan_id, row.product_code, bd,
                row.kind == "checkout", source_key)
-    _release_line(uow.batch, row.credit_line_id, delta)
+    if row.credit_line_id is not None:
+        customers.release(uow.batch, row.credit_line_id,
+                          delta.paid_principal + delta.refunded_principal)
     # The summary comes from the row as just written, not from another round trip.
-    written = SimpleNamespace(**{**row.row._mapping, **repo.state_columns(state, bd)})
-    return {"loan": summary_of(written), **extra}
+    return summary_of(SimpleNamespace(**{**row.row._mapping, **repo.state_columns(state, bd),
+                                         **written_columns}))
 
 
-_RELEASE_LINE = (credit_lines.update().where(credit_lines.c.id == bindparam("line_id"))
-                 .values(used_fen=credit_lines.c.used_fen - bindparam("freed")))
+def _source_key(kind: str, row: Any, key: str | None = None) -> str:
+    """The ledger source key of a command's entries: fresh for every command on the loan.
 
-
-def _release_line(batch: WriteBatch, line_id: int | None, delta: Totals) -> None:
-    """Repaid and refunded principal frees the revolving limit again."""
-    freed = delta.paid_principal + delta.refunded_principal
-    if line_id is not None and freed:
-        batch.add(_RELEASE_LINE, {"line_id": line_id, "freed": freed})
-
-
-def _seq(conn: Connection, loan_id: int, new_events: int = 1) -> str:
-    """A keyless command's ledger source key: the loan's event count once this command's
-    events are written, plus one (counted before they are written: they go in its batch)."""
-    return f"{loan_id}:{len(repo.events(conn, loan_id)) + new_events + 1}"
-
-
-def _yuan(values: dict[str, int | bool]) -> dict[str, Any]:
-    return {k: v if isinstance(v, bool) else format_yuan(v) for k, v in values.items()}
-
-
-__all__ = [
-    "PAYEE_KINDS", "CheckoutRequest", "DrawRequest", "apply_plan", "checkout", "create_customer",
-    "draw", "line_view", "loan_view", "open_credit_line", "refund_goods", "refund_overpayment",
-    "repay", "restructure",
-]
+    Each command saves the loan at the version it read plus one (and the nightly run bumps it
+    too), so ``repay:1000001#v7`` names exactly one command. An explicit key (a signed plan's)
+    is used as given; ``#`` never appears in one."""
+    return f"{kind}:{key}" if key else f"{kind}:{row.id}#v{row.version}"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -40,6 +41,7 @@ decisions = Table(
     Column("id_number_hash", String(64)),
     Column("customer_id", BigInteger, ForeignKey("customers.id")),
     Column("inputs_masked_json", Text),
+    Column("decided_at", DateTime(timezone=True)),  # the server's time of the decision
     Index("ix_decisions_hash_reapply", "id_number_hash", "reapply_after"),
 )
 
@@ -55,6 +57,8 @@ reviews = Table(
     Column("reviewer", String(64)),
     Column("outcome_reason", Text),
     Column("decided_on", Date),
+    Column("requested_at", DateTime(timezone=True)),  # the server's time
+    Column("decided_at", DateTime(timezone=True)),
     # One open review per decision, also when two requests arrive at once (migration 0007).
     Index("uq_reviews_open_decision", "decision_id", unique=True,
           postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
@@ -71,5 +75,9 @@ limit_changes = Table(
     Column("old_limit_fen", Fen, nullable=False),
     Column("new_limit_fen", Fen, nullable=False),
     Column("reasons_json", Text, nullable=False),
+    # What the change rests on and who made it (a decision, a review, the nightly limit job).
+    Column("decision_id", BigInteger),
+    Column("review_id", BigInteger),
+    Column("actor", String(64)),
     Index("ix_limit_changes_date", "business_date"),
 )

@@ -119,4 +119,7 @@ loan_events = Table(
     Column("detail_json", Text, nullable=False, server_default="{}"),
     Column("idempotency_key", String(128)),
     Column("reversed", Boolean, nullable=False, server_default="0"),
+    # The business date the event was entered on; a back-dated repayment has
+    # effective_date < booked_on (migration 0009).
+    Column("booked_on", Date),
 )

@@ -1,0 +1,277 @@
+"""The only writer of ``customers``, ``credit_lines`` and ``limit_changes``.
+
+Everyone else asks: origination opens a customer and a line on an approved decision, servicing
+takes a loan number and reserves or releases a line's limit, the nightly run freezes the lines of
+borrowers past grace, the limit job raises and cuts. A line is opened once (a second open is a
+409); its limit changes only through :func:`set_limit`, which writes a ``limit_changes`` row with
+the reasons, the decision or review it rests on, and who made it.
+
+Every function takes the caller's connection (or write batch) and never commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lendcore.errors import Conflict, NotFound, RuleViolation
+from lendcore.money import format_yuan
+from lendcore.reasons import Reason
+from lendcore.store.batch import WriteBatch
+from lendcore.store.core_tables import credit_lines, customers
+from lendcore.store.origination_tables import limit_changes
+from lendcore.store.prepared import Prepared
+
+LIMIT_ACTIONS = ("open", "raise", "cut", "set", "freeze", "unfreeze", "close")
+
+
+# -- customers -------------------------------------------------------------------------------
+_INSERT_CUSTOMER = Prepared(customers.insert().returning(customers.c.id))
+_REFRESH_IDENTITY = Prepared(update(customers).where(customers.c.id == bindparam("customer_id"))
+                             .values(version=customers.c.version + 1))
+_BY_ID_HASH = select(customers.c.id).where(customers.c.id_number_hash == bindparam("h")).limit(1)
+
+
+def insert_customer(conn: Connection, *, created_on: date, timezone: str = "Asia/Shanghai",
+                    name_masked: str = "", external_ref: str | None = None,
+                    **identity: Any) -> int:
+    """A new customer; ``identity`` holds the masked identity columns and the ID-number hash.
+    A second customer with the same external reference is a 409."""
+    if external_ref is not None and conn.execute(
+            select(customers.c.id).where(customers.c.external_ref == external_ref)).first():
+        raise Conflict(f"a customer with external_ref {external_ref!r} already exists",
+                       field="external_ref", code="duplicate_external_ref")
+    (customer_id,) = _INSERT_CUSTOMER.one(conn, dict(
+        created_on=created_on, timezone=timezone, name_masked=name_masked,
+        external_ref=external_ref, **identity))
+    return int(customer_id)
+
+
+def refresh_identity(conn: Connection, customer_id: int, identity: dict[str, Any]) -> None:
+    """A returning applicant's masked identity, as verified on the new application."""
+    _REFRESH_IDENTITY.execute(conn, dict(customer_id=customer_id, **identity))
+
+
+def customer_by_id_hash(conn: Connection, id_hash: str) -> int | None:
+    found = conn.execute(_BY_ID_HASH, {"h": id_hash}).scalar()
+    return None if found is None else int(found)
+
+
+def get_customer(conn: Connection, customer_id: int) -> Any:
+    row = conn.execute(select(customers).where(customers.c.id == customer_id)).first()
+    if row is None:
+        raise NotFound(f"no customer {customer_id}", field="customer_id")
+    return row
+
+
+def take_loan_number(conn: Connection, customer_id: int) -> int:
+    """The customer's next loan number (loan ids are customer_id × 1,000,000 + n)."""
+    number = int(get_customer(conn, customer_id).loan_counter) + 1
+    conn.execute(customers.update().where(customers.c.id == customer_id)
+                 .values(loan_counter=number))
+    return number
+
+
+# -- credit lines ------------------------------------------------------------------------------
+_LINE_ID = Prepared(select(credit_lines.c.id).where(
+    credit_lines.c.customer_id == bindparam("owner"),
+    credit_lines.c.product_code == bindparam("product")))
+_INSERT_LINE = Prepared(credit_lines.insert().returning(credit_lines.c.id))
+_REOPEN_LINE = Prepared(update(credit_lines).where(
+    credit_lines.c.customer_id == bindparam("owner"),
+    credit_lines.c.product_code == bindparam("product")).values(
+        status="open", version=credit_lines.c.version + 1))
+
+
+def find_line(conn: Connection, customer_id: int, product_code: str) -> Any:
+    return conn.execute(select(credit_lines).where(
+        (credit_lines.c.customer_id == customer_id)
+        & (credit_lines.c.product_code == product_code))).first()
+
+
+def get_line(conn: Connection, line_id: int, *, for_update: bool = False) -> Any:
+    query = select(credit_lines).where(credit_lines.c.id == line_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    line = conn.execute(query).first()
+    if line is None:
+        raise NotFound(f"no credit line {line_id}", field="line_id")
+    return line
+
+
+def insert_line(conn: Connection, *, customer_id: int, product_code: str, limit_fen: int,
+                daily_rate_ppb: int | None, opened_on: date) -> int:
+    """Open the customer's line of a product; one exists already: 409, nothing changes."""
+    if _LINE_ID.first(conn, {"owner": customer_id, "product": product_code}) is not None:
+        raise _line_exists(customer_id, product_code)
+    try:
+        with conn.begin_nested():
+            result = conn.execute(credit_lines.insert().values(
+                customer_id=customer_id, product_code=product_code, limit_fen=limit_fen,
+                daily_rate_ppb=daily_rate_ppb, opened_on=opened_on))
+    except IntegrityError as exc:  # a concurrent open won the unique constraint
+        raise _line_exists(customer_id, product_code) from exc
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no primary key")
+    return int(key[0])
+
+
+def _line_exists(customer_id: int, product_code: str) -> Conflict:
+    return Conflict(f"customer {customer_id} already has a {product_code} line; change its "
+                    "limit with a limit change, not a second open", field="customer_id",
+                    code="line_exists")
+
+
+def open_or_reopen_line(conn: Connection, *, customer_id: int, new_customer: bool,
+                        product_code: str, limit_fen: int, daily_rate_ppb: int | None,
+                        opened_on: date) -> int | None:
+    """An approved decision's line: opened when the customer has none (its new id); an
+    existing line is reopened as it is, its limit untouched (None) -- a limit changes only
+    through :func:`set_limit`. The decision path's statements are prepared
+    (``store.prepared``)."""
+    params = {"owner": customer_id, "product": product_code}
+    if new_customer or _LINE_ID.first(conn, params) is None:
+        (line_id,) = _INSERT_LINE.one(conn, dict(
+            customer_id=customer_id, product_code=product_code, limit_fen=limit_fen,
+            daily_rate_ppb=daily_rate_ppb, opened_on=opened_on))
+        return int(line_id)
+    _REOPEN_LINE.execute(conn, params)
+    return None
+
+
+def reserve(conn: Connection, line: Any, amount_fen: int) -> None:
+    """Take ``amount_fen`` of the line's available limit, or refuse (frozen, over the limit)."""
+    if line.frozen:
+        reason = line.frozen_reason or "no reason given"
+        raise RuleViolation(f"credit line {line.id} is frozen ({reason})",
+                            field="line_id", code="line_frozen")
+    if line.status != "open":
+        raise RuleViolation(f"credit line {line.id} is {line.status}", field="line_id",
+                            code="line_closed")
+    available = line.limit_fen - line.used_fen
+    if amount_fen > available:
+        raise RuleViolation(f"amount exceeds the available {format_yuan(available)} CNY",
+                            field="amount", code="exceeds_available")
+    conn.execute(credit_lines.update().where(credit_lines.c.id == line.id)
+                 .values(used_fen=credit_lines.c.used_fen + amount_fen))
+
+
+_RELEASE = (credit_lines.update().where(credit_lines.c.id == bindparam("line_id"))
+            .values(used_fen=credit_lines.c.used_fen - bindparam("freed")))
+
+
+def release(batch: WriteBatch, line_id: int, freed_fen: int) -> None:
+    """Repaid or refunded principal frees the revolving limit again (a closing write)."""
+    if freed_fen:
+        batch.add(_RELEASE, {"line_id": line_id, "freed": freed_fen})
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChange:
+    """One change of a line's limit or state, with what it rests on."""
+
+    line_id: int
+    action: str  # one of LIMIT_ACTIONS
+    new_limit_fen: int
+    reasons: tuple[Reason, ...]
+    on: date
+    actor: str
+    frozen: bool | None = None  # None: unchanged
+    frozen_reason: str | None = None
+    decision_id: int | None = None
+    review_id: int | None = None
+    daily_rate_ppb: int | None = None  # a re-priced line's new daily rate (None: unchanged)
+
+
+def set_limit(conn: Connection, change: LimitChange) -> dict[str, Any]:
+    """Apply one change to a line and log it in ``limit_changes``; the logged row."""
+    return apply_changes(conn, [change])[0]
+
+
+def apply_changes(conn: Connection, changes: Sequence[LimitChange]) -> list[dict[str, Any]]:
+    """Apply many changes (the limit job's set) and log each; the logged rows, in order.
+
+    Set-based: one read of the lines concerned, one batched update, one batched insert."""
+    if not changes:
+        return []
+    bad = [c.action for c in changes if c.action not in LIMIT_ACTIONS]
+    if bad:
+        raise ValueError(f"unknown limit action {bad[0]!r}")
+    ids = sorted({c.line_id for c in changes})
+    query = select(credit_lines.c.id, credit_lines.c.limit_fen, credit_lines.c.frozen,
+                   credit_lines.c.frozen_reason, credit_lines.c.status,
+                   credit_lines.c.daily_rate_ppb).where(
+        credit_lines.c.id.between(ids[0], ids[-1]))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = {int(r.id): r for r in conn.execute(query) if int(r.id) in set(ids)}
+    missing = [i for i in ids if i not in current]
+    if missing:
+        raise NotFound(f"no credit line {missing[0]}", field="line_id")
+    updates, rows = [], []
+    state = {i: dict(current[i]._mapping) for i in ids}
+    for change in changes:
+        line = state[change.line_id]
+        frozen = line["frozen"] if change.frozen is None else change.frozen
+        reason = (line["frozen_reason"] if change.frozen is None
+                  else change.frozen_reason if change.frozen else None)
+        rate = line["daily_rate_ppb"] if change.daily_rate_ppb is None else change.daily_rate_ppb
+        status = "closed" if change.action == "close" else line["status"]
+        rows.append({
+            "credit_line_id": change.line_id, "business_date": change.on,
+            "action": change.action, "old_limit_fen": int(line["limit_fen"]),
+            "new_limit_fen": change.new_limit_fen,
+            "reasons_json": json.dumps([r.as_dict() for r in change.reasons],
+                                       ensure_ascii=False),
+            "decision_id": change.decision_id, "review_id": change.review_id,
+            "actor": change.actor[:64]})
+        line.update(limit_fen=change.new_limit_fen, frozen=bool(frozen), frozen_reason=reason,
+                    daily_rate_ppb=rate, status=status)
+        updates.append({"lid": change.line_id, "lim": change.new_limit_fen,
+                        "frz": bool(frozen), "why": reason, "rate": rate, "st": status})
+    conn.execute(_UPDATE_LINE, updates)
+    conn.execute(limit_changes.insert(), rows)
+    return rows
+
+
+_UPDATE_LINE = (update(credit_lines).where(credit_lines.c.id == bindparam("lid")).values(
+    limit_fen=bindparam("lim"), frozen=bindparam("frz"), frozen_reason=bindparam("why"),
+    daily_rate_ppb=bindparam("rate"), status=bindparam("st"),
+    version=credit_lines.c.version + 1))
+
+
+def freeze_customers(conn: Connection, reasons: dict[int, str]) -> int:
+    """The nightly run: freeze every open, unfrozen line of these customers (in id order)."""
+    if not reasons:
+        return 0
+    stmt = (update(credit_lines)
+            .where(and_(credit_lines.c.customer_id == bindparam("cid"),
+                        credit_lines.c.frozen.is_(False)))
+            .values(frozen=True, frozen_reason=bindparam("reason"),
+                    version=credit_lines.c.version + 1))
+    params = [{"cid": c, "reason": r[:255]} for c, r in sorted(reasons.items())]
+    return int(conn.execute(stmt, params).rowcount)
+
+
+def line_values(row: Any) -> dict[str, Any]:
+    """A line row as plain values (fen, ppb), for views."""
+    return {"line_id": int(row.id), "customer_id": int(row.customer_id),
+            "product": row.product_code, "limit_fen": int(row.limit_fen),
+            "used_fen": int(row.used_fen), "frozen": bool(row.frozen),
+            "frozen_reason": row.frozen_reason, "status": row.status,
+            "daily_rate_ppb": None if row.daily_rate_ppb is None else int(row.daily_rate_ppb),
+            "opened_on": row.opened_on}
+
+
+def customer_lines(conn: Connection, customer_id: int) -> list[Any]:
+    """The customer's lines (rows), in the order they were opened."""
+    return list(conn.execute(select(credit_lines)
+                             .where(credit_lines.c.customer_id == customer_id)
+                             .order_by(credit_lines.c.id)).all())

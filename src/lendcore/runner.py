@@ -1,0 +1,175 @@
+"""Commands are values: one convention for every state-changing operation.
+
+A command is a frozen dataclass naming what is asked (``Repay(loan_id=1000001,
+amount_fen=91799)``). The API, the CLI and the demo build the same object from their inputs and
+hand it to :func:`execute`, which runs it in one unit of work::
+
+    execute(engine, Repay(1000001, 91799), key="pay-42", ctx=Context(now=clock.now()))
+
+- ``canonical()`` is the command's one JSON form: the idempotency payload (and, with the
+  access-control work, the audit record). The same key sent from the API and from the CLI is the
+  same command, because both build the same object.
+- ``run(uow, ctx)`` calls the owning service and returns a domain value; ``present(value)`` is
+  the view (yuan strings, labels) stored with the key and returned to the caller.
+- The idempotency key, the actor and the server's time (``ctx``) are not part of the payload.
+
+The same key with the same payload returns the stored result without running anything again;
+the same key with another payload is a ``Conflict`` (409) that changes nothing. Two concurrent
+requests with one key: the loser's insert of the key fails, its transaction rolls back, and it
+returns the winner's stored result. A concurrent change on the loan (``concurrent_update``) is
+retried a bounded number of times, each retry from a fresh read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import re
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Engine, and_, bindparam, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from lendcore import clock
+from lendcore.errors import Conflict, InvalidInput
+from lendcore.store.core_tables import idempotency_keys
+from lendcore.store.uow import UnitOfWork
+
+MAX_ATTEMPTS = 20
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
+KEY_RULE = "1 to 128 characters: ASCII letters, digits and . _ : @ / + = -, starting with a " \
+           "letter or digit"
+Result = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Context:
+    """Who runs a command and when, as the server knows it (never the caller's say)."""
+
+    now: datetime
+    actor: str = "local"
+
+
+class Command:
+    """Base of every command; subclasses are ``@dataclass(frozen=True, slots=True)``."""
+
+    name: ClassVar[str]
+    requires_key: ClassVar[bool] = False  # money-moving commands need an idempotency key
+
+    def run(self, uow: UnitOfWork, ctx: Context) -> Any:
+        raise NotImplementedError
+
+    def present(self, value: Any) -> Result:
+        result: Result = value
+        return result
+
+    def canonical(self) -> dict[str, Any]:
+        """The command's fields as plain JSON values, in field order."""
+        return {f.name: _plain(getattr(self, f.name))
+                for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_key(key: str | None) -> str | None:
+    if key is not None and not KEY_PATTERN.fullmatch(key):
+        raise InvalidInput(f"must be {KEY_RULE}", field="Idempotency-Key")
+    return key
+
+
+_KEY_MATCH = and_(idempotency_keys.c.key == bindparam("key"),
+                  idempotency_keys.c.command == bindparam("cmd"))
+# The key's earlier result (if any) and the business date, in one round trip.
+_FIND_KEY = select(
+    clock.BUSINESS_DATE_QUERY.scalar_subquery().label("business_date"),
+    select(idempotency_keys.c.request_hash).where(_KEY_MATCH)
+    .scalar_subquery().label("request_hash"),
+    select(idempotency_keys.c.response_json).where(_KEY_MATCH)
+    .scalar_subquery().label("response_json"),
+)
+_STORE_KEY = idempotency_keys.insert()
+
+
+def _stored(conn: Connection, command: str, key: str, digest: str) -> Result | None:
+    row = conn.execute(_FIND_KEY, {"key": key, "cmd": command}).one()
+    clock.remember(conn, row.business_date)
+    if row.request_hash is None:
+        return None
+    if row.request_hash != digest:
+        raise Conflict(f"idempotency key {key!r} was already used for a different {command} "
+                       "request", field="Idempotency-Key", code="idempotency_conflict")
+    result: Result = json.loads(row.response_json)
+    return result
+
+
+def execute(engine: Engine, command: Command, *, ctx: Context, key: str | None = None) -> Result:
+    """Run ``command`` once in one transaction; its presented result (stored under ``key``)."""
+    check_key(key)
+    if key is None and command.requires_key:
+        raise InvalidInput(f"{command.name} moves money and needs an idempotency key",
+                           field="Idempotency-Key", code="idempotency_key_required")
+    digest = payload_hash(command.canonical()) if key is not None else ""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return _attempt(engine, command, ctx, key, digest)
+        except IntegrityError:
+            if key is None:
+                raise
+            # Lost a race on the same key: the winner's result (or a conflict) is now stored.
+            with UnitOfWork(engine) as uow:
+                previous = _stored(uow.conn, command.name, key, digest)
+            if previous is not None:
+                return previous
+            raise
+        except (Conflict, OperationalError) as exc:
+            if isinstance(exc, Conflict) and exc.code != "concurrent_update":
+                raise
+            time.sleep(min(0.002 * (attempt + 1), 0.05))
+    raise Conflict("the loan is too busy; retry later", field="loan_id", code="busy")
+
+
+def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
+             digest: str) -> Result:
+    with UnitOfWork(engine) as uow, clock.command_scope(uow.conn):
+        if key is not None:
+            previous = _stored(uow.conn, command.name, key, digest)
+            if previous is not None:
+                return previous
+        result = command.present(command.run(uow, ctx))
+        if key is not None:
+            uow.batch.add(_STORE_KEY, {
+                "key": key, "command": command.name, "request_hash": digest,
+                "status_code": 200,
+                "response_json": json.dumps(result, sort_keys=True, ensure_ascii=False)})
+        uow.commit()
+        return result
+
+
+def query(engine: Engine, fn: Any, *args: Any) -> Any:
+    """A read: ``fn(conn, *args)`` in a read-only unit of work."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return fn(uow.conn, *args)

@@ -1,0 +1,1 @@
+"""The server itself: health, the business date, serving the API."""

@@ -1,0 +1,44 @@
+"""Shared FastAPI dependencies: the engine, the command context (server clock), ids, keys.
+
+Lives below the routers (every area's routes import it) and above nothing of theirs; the app
+itself (``api.app``) sits on top, beside the composition (``wiring``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Path, Request
+from pydantic import Field
+from sqlalchemy import Engine
+
+from lendcore.runner import Command, Context, execute
+
+
+async def get_engine(request: Request) -> Engine:
+    """``async`` though it awaits nothing: FastAPI runs a plain ``def`` dependency on a worker
+    thread, a hop per request for a field read."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def get_context(request: Request) -> Context:
+    """Who calls and when: the server's clock, never a date from the request."""
+    return Context(now=request.app.state.clock.now(),
+                   actor=getattr(request.state, "actor", "anonymous"))
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ContextDep = Annotated[Context, Depends(get_context)]
+KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key",
+                                         description="idempotency key (1-128 characters)")]
+
+# Ids are BIGINT: a number outside 1..2^63-1 is refused at the edge (422 naming the field)
+# instead of overflowing in the database driver.
+ID_MAX = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=ID_MAX, description="an id (1 to 2^63-1)")]
+IdField = Annotated[int, Field(ge=1, le=ID_MAX, strict=True, description="an id (1 to 2^63-1)")]
+
+
+def run(engine: Engine, ctx: Context, command: Command, key: str | None = None) -> Any:
+    """Execute a command built from the request (``runner.execute``)."""
+    return execute(engine, command, ctx=ctx, key=key)
