@@ -65,7 +65,8 @@ RAW = [
     ("INSERT INTO idempotency_keys (key, command, request_hash, status_code, response_json) "
      "VALUES (:k, 'raw', 'h', 200, '{}')"),
     ("INSERT INTO loan_events (loan_id, kind, effective_date, amount_fen, detail_json, "
-     "idempotency_key, reversed, booked_on) VALUES (:l, 'repayment', :d, 100, '{}', :k, false, :d)"),
+     "idempotency_key, reversed, booked_on) "
+     "VALUES (:l, 'repayment', :d, 100, '{}', :k, false, :d)"),
     ("UPDATE loans SET principal_outstanding_fen = principal_outstanding_fen - 100, "
      "interest_receivable_fen = interest_receivable_fen, dpd = 0, bucket = 'M0', "
      "risk_class = 'normal', next_due_date = next_due_date, version = version + 1 "

@@ -1,9 +1,10 @@
 """What every CLI command module shares: the engine, the command context, output, keys.
 
 The CLI runs where the database's credentials are (like ``psql``). Commands are built as the
-same objects the API builds and run through ``runner.execute``; a command without ``--key`` gets
-a fresh one (``cli-<uuid>``), so a retried CLI call with ``--key K`` is the same command as the
-API request with ``Idempotency-Key: K``.
+same objects the API builds and run through ``runner.execute``; a money-moving command without
+``--key`` gets a fresh one (``cli-<uuid>``), and a CLI call with ``--key K`` is the same command as
+the API request with ``Idempotency-Key: K``. The local operator (``LENDCORE_OPERATOR``, default
+the OS user) is the actor; the time is the server's clock (``clock_from_environment``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import typer
 from sqlalchemy import Engine
 
-from lendcore.clock import Clock, clock_from_environment, ensure_business_date, today_for_fresh_book
+from lendcore.clock import LENDER_ZONE, Clock, clock_from_environment, ensure_business_date
 from lendcore.runner import Command, Context, execute, query
 
 _CLOCK: Clock | None = None
@@ -27,7 +28,7 @@ def engine() -> Engine:
 
     eng = make_engine()
     upgrade(eng)
-    ensure_business_date(eng, today_for_fresh_book())
+    ensure_business_date(eng, clock().now().astimezone(LENDER_ZONE).date())
     return eng
 
 

@@ -28,10 +28,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
 
-from lendcore.errors import Conflict, InvalidInput
+from lendcore.errors import ConfigurationError, Conflict, InvalidInput
 from lendcore.store.core_tables import system_state
 
 BUSINESS_DATE_KEY = "business_date"
+# Present while a bulk loader (the tools' book generator) fills an empty book: no command may
+# start a calendar under it.
+BOOK_LOADING_KEY = "portfolio_generate"
 LENDER_ZONE = ZoneInfo("Asia/Shanghai")  # the lender's books are kept in Beijing time
 BUSINESS_DATE_QUERY = select(system_state.c.value).where(
     system_state.c.key == BUSINESS_DATE_KEY)
@@ -84,15 +87,15 @@ def clock_from_environment() -> Clock:
     from lendcore.config import development_mode
 
     if not development_mode():
-        raise RuntimeError("LENDCORE_CLOCK (a fixed clock) is for development only; "
+        raise ConfigurationError("LENDCORE_CLOCK (a fixed clock) is for development only; "
                            "unset it or set LENDCORE_MODE=development")
     try:
         at = datetime.fromisoformat(fixed)
     except ValueError:
-        raise RuntimeError(f"LENDCORE_CLOCK={fixed!r} is not an ISO time with an offset") \
-            from None
+        raise ConfigurationError(f"LENDCORE_CLOCK={fixed!r} is not an ISO time with an offset",
+                                 field="LENDCORE_CLOCK") from None
     if at.tzinfo is None:
-        raise RuntimeError("LENDCORE_CLOCK needs an offset, e.g. 2026-03-01T21:30+08:00")
+        raise ConfigurationError("LENDCORE_CLOCK needs an offset, e.g. 2026-03-01T21:30+08:00")
     return SimulatedClock(at)
 
 
@@ -149,6 +152,12 @@ def ensure_business_date(engine: Engine, default: date) -> date:
         value = uow.conn.execute(BUSINESS_DATE_QUERY).scalar_one_or_none()
         if value is not None:
             return date.fromisoformat(value)
+        loading = uow.conn.execute(select(system_state.c.value).where(
+            system_state.c.key == BOOK_LOADING_KEY)).scalar_one_or_none()
+        if loading is not None:
+            raise Conflict(f"a bulk load of the book started {loading} is unfinished; wait for "
+                           "it (or run `lendcore portfolio generate` again to clean it up)",
+                           field="business_date", code="book_loading")
         init_business_date(uow.conn, default)
         uow.commit()
         return default
@@ -165,8 +174,3 @@ def advance_business_date(conn: Connection, closed: date) -> date:
                  .values(value=opened.isoformat()))
     conn.info.pop(_CACHED, None)
     return opened
-
-
-def today_for_fresh_book() -> date:
-    """The date a fresh book starts on: today in the lender's zone (an entry point's call)."""
-    return datetime.now(LENDER_ZONE).date()

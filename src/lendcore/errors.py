@@ -63,3 +63,10 @@ class UnknownCalendarYear(LendcoreError):
 
     code = "unknown_calendar_year"
     http_status = 422
+
+
+class ConfigurationError(LendcoreError):
+    """The server's configuration (environment) is refused; it does not start."""
+
+    code = "configuration"
+    http_status = 500

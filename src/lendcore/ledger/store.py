@@ -7,7 +7,7 @@ transaction)::
     with UnitOfWork(engine) as uow:
         ...update the loan row...
         post(uow.conn, posting.repayment(loan_id, business_date, interest=1000, principal=10000,
-                                         source_key=f"repayment:{idempotency_key}"))
+                                         source_key=f"repay:{loan_id}#v{version}"))
         uow.commit()
 
 ``post`` validates in Python before writing anything (on SQLite that check is the balance guard;

@@ -24,7 +24,7 @@ customers in that range (``customer = loan_id // 1,000,000``), reading their rec
 grouped queries bounded by the range (no per-line SQL, no lists that grow with the book), and
 writes the changes through the lines' owner (``customers.store.apply_changes``, actor
 ``limit-job``), each logged in ``limit_changes`` with its reasons. :func:`run_book` reviews the
-whole book at once (tests, an operator's console).
+whole book at once (tests).
 """
 
 from __future__ import annotations

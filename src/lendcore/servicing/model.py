@@ -3,7 +3,7 @@
 A loan is either *scheduled* (any amortisation method of ``lendcore.schedules``) or
 *pay-any-time* (随借随还: one installment at maturity, interest = not-yet-due principal x daily
 rate x actual days, any repayment any day). Its state is a pure function of its terms and its
-events (see ``replay.py``); the nightly run keeps the same state in bulk (see ``docs/accrual.md``).
+events (see ``replay.py``); the nightly run keeps the same state in bulk (see ``docs/eod.md``).
 
 Rates are integer parts per billion so that the per-loan reference here and the columnar kernel
 compute the very same integers: 0.05%/day on ACT/365 is ``annual_rate_ppb = 182_500_000``.

@@ -9,12 +9,12 @@ from __future__ import annotations
 import typer
 
 from lendcore.calendar import parse_date
-from lendcore.cli_support import echo
+from lendcore.cli_support import clock, echo
 from lendcore.clock import (
+    LENDER_ZONE,
     business_date,
     ensure_business_date,
     init_business_date,
-    today_for_fresh_book,
 )
 from lendcore.store.uow import UnitOfWork
 
@@ -27,7 +27,8 @@ def business_date_cmd(init: str = typer.Option(
     eng = make_engine()
     upgrade(eng)
     if not init:
-        echo({"business_date": ensure_business_date(eng, today_for_fresh_book()).isoformat()})
+        today = clock().now().astimezone(LENDER_ZONE).date()
+        echo({"business_date": ensure_business_date(eng, today).isoformat()})
         return
     with UnitOfWork(eng) as uow:
         init_business_date(uow.conn, parse_date(init, "--init"))

@@ -58,7 +58,7 @@ TABLES = ("customers", "credit_lines", "loans", "installments", "loan_events",
 PARALLEL_ORDER = ("installments", "loans", "loan_events", "postings", "journal_entries",
                   "credit_lines", "customers")
 LOAD_CONNECTIONS = 2  # this machine's cores: one COPY each
-MARKER_KEY = "portfolio_generate"  # in system_state while a parallel load is unfinished
+MARKER_KEY = clock.BOOK_LOADING_KEY  # in system_state while a parallel load is unfinished
 LOCK_KEY = 0x6C656E64636F7265  # pg advisory lock: one generator per database
 
 
