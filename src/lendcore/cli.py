@@ -52,11 +52,16 @@ def _mount() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from lendcore.wiring import WiringError
+
     _mount()
     try:
         app(args=argv, standalone_mode=True)
     except LendcoreError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except WiringError as exc:
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
 
 

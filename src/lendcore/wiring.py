@@ -85,9 +85,11 @@ def tool_groups() -> list[Callable[[typer.Typer], None]]:
 
 
 def night_steps() -> Sequence[NightStep]:
-    from lendcore.collections.service import sync_cases
-    from lendcore.eod.steps import NightStep
-    from lendcore.origination.limits_job import run as review_limits
-
+    try:
+        from lendcore.collections.service import sync_cases
+        from lendcore.eod.steps import NightStep
+        from lendcore.origination.limits_job import run as review_limits
+    except ImportError as exc:  # a broken install: say which part, before any day is closed
+        raise WiringError(f"a night step failed to load: {exc}") from exc
     return (NightStep("collections case sync", sync_cases),
             NightStep("limit review", review_limits))
