@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -171,3 +172,52 @@ def _timezone(value: object) -> str:
 TimeZoneName = Annotated[str, BeforeValidator(_timezone),
                          WithJsonSchema({"type": "string", "maxLength": 64,
                                          "examples": ["Asia/Shanghai"]})]
+
+
+# -- command-line values and dates (the CLI's counterparts of the types above) ------------
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def check_choice(value: str, field: str, accepted: tuple[str, ...]) -> str:
+    if value not in accepted:
+        raise InvalidInput(f"accepted: {', '.join(accepted)} (got {value[:64]!r})", field=field)
+    return value
+
+
+def check_id(value: str, field: str) -> int:
+    """An id typed on the command line: 1 to 2^63-1 in ASCII digits."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 2**63 - 1:
+        raise InvalidInput(f"must be an id from 1 to 2^63-1 (got {value[:32]!r})", field=field)
+    return int(value)
+
+
+def check_count(value: str, field: str, low: int, high: int) -> int:
+    """A whole number typed on the command line, from ``low`` to ``high``."""
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise InvalidInput(f"must be a whole number from {low} to {high} (got {value[:32]!r})",
+                           field=field)
+    return int(value)
+
+
+def check_date(value: str, field: str) -> date:
+    """A date typed on the command line: ``YYYY-MM-DD``."""
+    if not _DATE.fullmatch(value):
+        raise InvalidInput(f"must be a date YYYY-MM-DD (got {value[:32]!r})", field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date", field=field) from None
+
+
+def _iso_date(value: object) -> date:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date") from None
+
+
+# "2026-03-01" only: no timestamps, no datetimes, no other spellings.
+StrictDate = Annotated[date, BeforeValidator(_iso_date),
+                       WithJsonSchema({"type": "string", "format": "date"})]

@@ -49,16 +49,20 @@ from lendcore.collections.fields import (
     SUMMARY_MAX,
     TEMPLATE_MAX,
     VISIT_STAFF_MAX,
-    check_choice,
-    check_count,
-    check_date,
-    check_id,
     check_number,
     check_optional_identifier,
     check_optional_text,
 )
 from lendcore.collections.guard import Outcome, Target
-from lendcore.edge import check_identifier, check_text, parse_money
+from lendcore.edge import (
+    check_choice,
+    check_count,
+    check_date,
+    check_id,
+    check_identifier,
+    check_text,
+    parse_money,
+)
 from lendcore.errors import InvalidInput
 from lendcore.schedules import Method
 

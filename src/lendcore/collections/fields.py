@@ -21,12 +21,16 @@ a notice reference 128; free text that has no column limit gets one here (a mess
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-from lendcore.edge import Count, Text, check_identifier, check_text
+from lendcore.edge import (  # re-exported: the CLI's checks live in edge
+    Count,
+    Text,
+    check_identifier,
+    check_text,
+)
 from lendcore.errors import InvalidInput
 
 PERSON_MAX = 64  # proposed_by, approved_by, signed_by: String(64) columns
@@ -83,13 +87,6 @@ NUMBER_PATTERN = r"^(\+?[0-9]{3,20}|[A-Za-z][A-Za-z0-9._-]{0,63})$"
 NUMBER_RULE = ("a phone number (an optional + and 3 to 20 digits) or the name of a registered "
                "number (a letter, then up to 63 letters, digits or . _ -)")
 _NUMBER = re.compile(NUMBER_PATTERN)
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def check_choice(value: str, field: str, accepted: tuple[str, ...]) -> str:
-    if value not in accepted:
-        raise InvalidInput(f"accepted: {', '.join(accepted)} (got {value[:64]!r})", field=field)
-    return value
 
 
 def check_number(value: str, field: str = "number") -> str:
@@ -106,13 +103,6 @@ def check_optional_identifier(value: str | None, field: str) -> str | None:
     return None if value is None else check_identifier(value, field)
 
 
-def check_id(value: str, field: str) -> int:
-    """An id typed on the command line: 1 to 2^63-1 in ASCII digits."""
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 2**63 - 1:
-        raise InvalidInput(f"must be an id from 1 to 2^63-1 (got {value[:32]!r})", field=field)
-    return int(value)
-
-
 def _number(value: object) -> str:
     if not isinstance(value, str) or not _NUMBER.fullmatch(value):
         raise ValueError(f"must be {NUMBER_RULE}")
@@ -123,33 +113,3 @@ NumberRef = Annotated[str, BeforeValidator(_number),
                            WithJsonSchema({"type": "string", "pattern": NUMBER_PATTERN})]
 
 
-def check_count(value: str, field: str, low: int, high: int) -> int:
-    """A whole number typed on the command line, from ``low`` to ``high``."""
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise InvalidInput(f"must be a whole number from {low} to {high} (got {value[:32]!r})",
-                           field=field)
-    return int(value)
-
-
-def check_date(value: str, field: str) -> date:
-    """A date typed on the command line: ``YYYY-MM-DD``."""
-    if not _DATE.fullmatch(value):
-        raise InvalidInput(f"must be a date YYYY-MM-DD (got {value[:32]!r})", field=field)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date", field=field) from None
-
-
-def _iso_date(value: object) -> date:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise ValueError("must be a date YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date") from None
-
-
-# "2026-03-01" only: no timestamps, no datetimes, no other spellings.
-StrictDate = Annotated[date, BeforeValidator(_iso_date),
-                       WithJsonSchema({"type": "string", "format": "date"})]

@@ -35,12 +35,11 @@ from lendcore.collections.fields import (
     Reason,
     RecordingRef,
     RoleName,
-    StrictDate,
     Summary,
     Template,
 )
 from lendcore.collections.guard import Outcome, Target
-from lendcore.edge import IDENTIFIER_PATTERN, Body, Identifier, Money, parse_money
+from lendcore.edge import IDENTIFIER_PATTERN, Body, Identifier, Money, StrictDate, parse_money
 from lendcore.errors import InvalidInput
 from lendcore.runner import query
 from lendcore.schedules import Method

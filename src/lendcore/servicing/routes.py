@@ -20,14 +20,13 @@ from fastapi import APIRouter
 from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema
 from sqlalchemy import Engine
 
-from lendcore.edge import Body, Count, Identifier, Money, Text, parse_money
+from lendcore.edge import Body, Count, Identifier, Money, StrictDate, Text, parse_money
 from lendcore.runner import Command, Context, query
 from lendcore.servicing import operations as ops
 from lendcore.servicing import queries, views
 from lendcore.web import ContextDep, EngineDep, IdField, IdPath, KeyHeader, run
 
 SLUG_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
-DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_ITEMS = 100
 
 
@@ -38,15 +37,6 @@ def _slug(value: object) -> str:
     return value
 
 
-def _day(value: object) -> date:
-    if isinstance(value, str) and re.fullmatch(DAY_PATTERN, value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError("must be a date as YYYY-MM-DD")
-
-
 if TYPE_CHECKING:  # mypy sees the plain types; pydantic the checked ones below
     Purpose = str
     Payee = str
@@ -55,14 +45,11 @@ if TYPE_CHECKING:  # mypy sees the plain types; pydantic the checked ones below
     Slug = str
     Installments = int
     Quantity = int
-    Day = date
 else:
     Purpose, Payee, Choice, ItemName = Text(32), Text(100), Text(32), Text(128)
     Installments, Quantity = Count(1, 360), Count(1, 999)
     Slug = Annotated[str, BeforeValidator(_slug),
                      WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})]
-    Day = Annotated[date, BeforeValidator(_day),
-                    WithJsonSchema({"type": "string", "format": "date"})]
 
 router = APIRouter(tags=["servicing"])
 
@@ -106,7 +93,7 @@ class CheckoutIn(Body):
 
 class RepaymentIn(Body):
     amount: Money
-    effective_date: Day | None = None
+    effective_date: StrictDate | None = None
 
 
 class AmountIn(Body):
