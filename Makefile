@@ -33,7 +33,7 @@ test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(TEST_STAMP)
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do LENDCORE_MODE=development $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info tools/src/*.egg-info

@@ -3,6 +3,10 @@
 PostgreSQL is the server on 127.0.0.1:5432 (trust auth, user postgres); each run creates its own
 database and drops it at the end. When ``CI`` is set a PostgreSQL test that cannot connect fails;
 otherwise it is skipped with the reason.
+
+The suite runs in development mode with the development key ring (``lendcore.pii.keyring``),
+whatever the shell exports: a test that needs production mode or a key ring file sets it itself
+(``tests/pii``). Subprocesses (the CLI, servers) inherit it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from lendcore.store.db import make_engine, upgrade
+
+os.environ["LENDCORE_MODE"] = "development"
+for _name in ("LENDCORE_KEYRING", "LENDCORE_ID_HASH_KEY"):
+    os.environ.pop(_name, None)
 
 PG_ADMIN_URL = os.environ.get(
     "LENDCORE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -45,6 +45,7 @@ OWNERS: dict[str, str] = {
     "collection_promises": "collections/",
     "collection_plans": "collections/",
     "collection_complaints": "collections/",
+    "audit_log": "audit/",
 }
 
 

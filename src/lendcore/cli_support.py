@@ -4,7 +4,8 @@ The CLI runs where the database's credentials are (like ``psql``). Commands are 
 same objects the API builds and run through ``runner.execute``; a money-moving command without
 ``--key`` gets a fresh one (``cli-<uuid>``), and a CLI call with ``--key K`` is the same command as
 the API request with ``Idempotency-Key: K``. The local operator (``LENDCORE_OPERATOR``, default
-the OS user) is the actor; the time is the server's clock (``clock_from_environment``).
+the OS user) is the actor, "cli" the origin of its audit records; the time is the server's clock
+(``clock_from_environment``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ _CLOCK: Clock | None = None
 
 def engine() -> Engine:
     """The configured database, migrated, with a business date (today on a fresh one)."""
+    from lendcore.pii import require_keys
     from lendcore.store.db import make_engine, upgrade
 
+    require_keys()  # outside development mode: no development key (one line, exit 2)
     eng = make_engine()
     upgrade(eng)
     ensure_business_date(eng, clock().now().astimezone(LENDER_ZONE).date())
@@ -45,7 +48,7 @@ def context() -> Context:
     import os
 
     actor = os.environ.get("LENDCORE_OPERATOR") or getpass.getuser()
-    return Context(now=clock().now(), actor=actor)
+    return Context(now=clock().now(), actor=actor, origin="cli")
 
 
 def echo(payload: Any) -> None:

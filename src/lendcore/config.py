@@ -6,6 +6,12 @@ directory (nothing to set up). For PostgreSQL: ``postgresql+psycopg://postgres@1
 ``LENDCORE_MODE``: ``production`` (default) or ``development`` (allows a fixed clock).
 ``LENDCORE_TIMEZONES``: the borrowers' time zones the lender serves, comma-separated IANA names
 (default: mainland China's two and the SARs').
+``LENDCORE_KEYRING``: the key ring file (JSON: sealing keys, the active key id, the blind-index
+key) that seals personal data; required outside development mode (``lendcore.pii.keyring``,
+docs/personal-data.md).
+``LENDCORE_ID_HASH_KEY``: the blind-index key as raw text, for books made before the key ring
+(the ring's ``index_key`` takes its place); its default is a development key, refused outside
+development mode.
 """
 
 from __future__ import annotations
@@ -34,3 +40,13 @@ def allowed_timezones() -> tuple[str, ...]:
     text = os.environ.get("LENDCORE_TIMEZONES", "")
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     return names or DEFAULT_TIMEZONES
+
+
+def keyring_path() -> str | None:
+    """The key ring file (``LENDCORE_KEYRING``), or None: the development ring."""
+    return os.environ.get("LENDCORE_KEYRING", "").strip() or None
+
+
+def id_hash_key_setting() -> str | None:
+    """``LENDCORE_ID_HASH_KEY`` as set (None: not set)."""
+    return os.environ.get("LENDCORE_ID_HASH_KEY") or None

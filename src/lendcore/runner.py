@@ -6,12 +6,19 @@ hand it to :func:`execute`, which runs it in one unit of work::
 
     execute(engine, Repay(1000001, 91799), key="pay-42", ctx=Context(now=clock.now()))
 
-- ``canonical()`` is the command's one JSON form: the idempotency payload (and, with the
-  access-control work, the audit record). The same key sent from the API and from the CLI is the
-  same command, because both build the same object.
+- ``canonical()`` is the command's one JSON form: the idempotency payload (and, personal data
+  redacted, the audit record's). The same key sent from the API and from the CLI is the same
+  command, because both build the same object.
 - ``run(uow, ctx)`` calls the owning service and returns a domain value; ``present(value)`` is
   the view (yuan strings, labels) stored with the key and returned to the caller.
 - The idempotency key, the actor and the server's time (``ctx``) are not part of the payload.
+- Every command is in the audit trail (``lendcore.audit``): who (``ctx.actor``, ``ctx.role``),
+  from where (``ctx.origin``), when (``ctx.now``), the canonical command (personal data
+  redacted: ``Command.audited``), the outcome and the key. A command that runs appends its
+  record as the last write of its own transaction (so a change without its record cannot
+  commit); a refused one (a ``LendcoreError``) appends a record with the error's code in a small
+  transaction of its own after the rollback; a replay of a stored result appends a record with
+  the outcome ``replayed``.
 
 The same key with the same payload returns the stored result without running anything again;
 the same key with another payload is a ``Conflict`` (409) that changes nothing. Two concurrent
@@ -22,6 +29,7 @@ retried a bounded number of times, each retry from a fresh read.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import hashlib
@@ -35,8 +43,8 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Engine, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lendcore import clock
-from lendcore.errors import Conflict, InvalidInput
+from lendcore import audit, clock
+from lendcore.errors import Conflict, InvalidInput, LendcoreError
 from lendcore.store.core_tables import idempotency_keys
 from lendcore.store.uow import UnitOfWork
 
@@ -49,10 +57,13 @@ Result = dict[str, Any]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Context:
-    """Who runs a command and when, as the server knows it (never the caller's say)."""
+    """Who runs a command, from where and when, as the server knows it (never the caller's
+    say). ``origin``: "api <client address>", "cli", or "local" (a program calling in)."""
 
     now: datetime
     actor: str = "local"
+    origin: str = "local"
+    role: str | None = None  # filled in by sign-in (roles); None until then
 
 
 class Command:
@@ -73,6 +84,13 @@ class Command:
         return {f.name: _plain(getattr(self, f.name))
                 for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
+    def audited(self, canonical: dict[str, Any]) -> dict[str, Any]:
+        """What the audit trail keeps of ``canonical``: all of it but personal data (names, ID,
+        phone and card numbers, addresses: ``audit.PERSONAL_FIELDS``), which is redacted. A
+        command carrying personal data may override this (e.g. with a blind index)."""
+        kept: dict[str, Any] = audit.redact(canonical)
+        return kept
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
@@ -91,7 +109,10 @@ def _plain(value: Any) -> Any:
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _digest(audit.canonical_payload(payload))
+
+
+def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -127,21 +148,54 @@ def _stored(conn: Connection, command: str, key: str, digest: str) -> Result | N
 
 
 def execute(engine: Engine, command: Command, *, ctx: Context, key: str | None = None) -> Result:
-    """Run ``command`` once in one transaction; its presented result (stored under ``key``)."""
+    """Run ``command`` once in one transaction; its presented result (stored under ``key``).
+
+    Its audit record is appended whatever the outcome (see the module's docstring)."""
+    canonical = command.canonical()
+    payload = audit.canonical_payload(canonical)  # the idempotency payload
+    kept = command.audited(canonical)
+    audited = payload if kept is canonical else audit.canonical_payload(kept)
+    try:
+        return _execute(engine, command, ctx, key, payload, audited)
+    except LendcoreError as exc:
+        _audit_alone(engine, command, ctx, key, audited, exc.code)
+        raise
+    except Exception:
+        # Not a refusal but a failure (a bug, the database gone): recorded if the database
+        # still takes it; the failure itself (not the record's) is what the caller sees.
+        with contextlib.suppress(Exception):
+            _audit_alone(engine, command, ctx, key, audited, "internal_error")
+        raise
+
+
+def _audit_alone(engine: Engine, command: Command, ctx: Context, key: str | None, payload: str,
+                 outcome: str) -> None:
+    """A record for a command whose own transaction rolled back, in a transaction of its own."""
+    valid_key = key if key is not None and KEY_PATTERN.fullmatch(key) else None
+    with UnitOfWork(engine) as uow:
+        audit.append(uow, audit.entry(ctx, command.name, payload, outcome, valid_key))
+        uow.commit()
+
+
+def _execute(engine: Engine, command: Command, ctx: Context, key: str | None,
+             payload: str, audited: str) -> Result:
     check_key(key)
     if key is None and command.requires_key:
         raise InvalidInput(f"{command.name} moves money and needs an idempotency key",
                            field="Idempotency-Key", code="idempotency_key_required")
-    digest = payload_hash(command.canonical()) if key is not None else ""
+    digest = _digest(payload) if key is not None else ""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return _attempt(engine, command, ctx, key, digest)
+            return _attempt(engine, command, ctx, key, digest, audited)
         except IntegrityError:
             if key is None:
                 raise
             # Lost a race on the same key: the winner's result (or a conflict) is now stored.
             with UnitOfWork(engine) as uow:
                 previous = _stored(uow.conn, command.name, key, digest)
+                if previous is not None:
+                    audit.append(uow, audit.entry(ctx, command.name, audited, "replayed", key))
+                    uow.commit()
             if previous is not None:
                 return previous
             raise
@@ -153,11 +207,13 @@ def execute(engine: Engine, command: Command, *, ctx: Context, key: str | None =
 
 
 def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
-             digest: str) -> Result:
+             digest: str, audited: str) -> Result:
     with UnitOfWork(engine) as uow, clock.command_scope(uow.conn):
         if key is not None:
             previous = _stored(uow.conn, command.name, key, digest)
             if previous is not None:
+                audit.append(uow, audit.entry(ctx, command.name, audited, "replayed", key))
+                uow.commit()
                 return previous
         result = command.present(command.run(uow, ctx))
         if key is not None:
@@ -165,6 +221,7 @@ def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
                 "key": key, "command": command.name, "request_hash": digest,
                 "status_code": 200,
                 "response_json": json.dumps(result, sort_keys=True, ensure_ascii=False)})
+        audit.append(uow, audit.entry(ctx, command.name, audited, "ok", key))  # the last write
         uow.commit()
         return result
 

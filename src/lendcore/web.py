@@ -22,9 +22,12 @@ async def get_engine(request: Request) -> Engine:
 
 
 async def get_context(request: Request) -> Context:
-    """Who calls and when: the server's clock, never a date from the request."""
+    """Who calls, from where and when: the server's clock, never a date from the request; the
+    origin is the client's address as the server sees it (``api 127.0.0.1``)."""
+    client = request.client
     return Context(now=request.app.state.clock.now(),
-                   actor=getattr(request.state, "actor", "anonymous"))
+                   actor=getattr(request.state, "actor", "anonymous"),
+                   origin=f"api {client.host if client is not None else 'unknown'}")
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

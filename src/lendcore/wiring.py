@@ -45,11 +45,15 @@ def routers() -> Sequence[APIRouter]:
 
 
 def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
+    from lendcore.audit import commands as audit_cli
     from lendcore.collections import commands as collections_cli
     from lendcore.customers import commands as customers_cli
+    from lendcore.customers import store as customers_store
     from lendcore.eod import commands as eod_cli
     from lendcore.ledger import commands as ledger_cli
     from lendcore.origination import commands as origination_cli
+    from lendcore.origination import sealed as origination_sealed
+    from lendcore.pii import commands as pii_cli
     from lendcore.products import commands as products_cli
     from lendcore.schedules import commands as schedules_cli
     from lendcore.servicing import commands as servicing_cli
@@ -59,7 +63,10 @@ def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
             servicing_cli.register, ledger_cli.register, schedules_cli.register,
             products_cli.register,
             lambda app: eod_cli.register(app, lambda: night_steps()),
-            collections_cli.register, *tool_groups())
+            collections_cli.register, audit_cli.register,
+            lambda app: pii_cli.register(
+                app, lambda: (customers_store.SEALED, origination_sealed.SEALED)),
+            *tool_groups())
 
 
 def tool_groups() -> list[Callable[[typer.Typer], None]]:

@@ -76,7 +76,8 @@ def test_the_cli_adds_an_agency_once_and_refuses_a_duplicate_in_one_line(
     import subprocess
     import sys
 
-    env = {"LENDCORE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin"}
+    env = {"LENDCORE_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin",
+           "LENDCORE_MODE": "development"}
     cmd = [sys.executable, "-m", "lendcore.cli", "collections", "agency-add", "--code", "AG-9",
            "--name", "West", "--reviewed-on", "2026-01-10"]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)

@@ -12,6 +12,7 @@ from origination_helpers import ON, application, make_id, move_business_date
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
+from lendcore import pii
 from lendcore.customers import store as customers_store
 from lendcore.errors import Conflict, RuleViolation
 from lendcore.origination import reviews, service
@@ -51,8 +52,15 @@ def test_an_approval_opens_a_customer_with_masked_identity_and_a_cash_line(engin
         rec = conn.execute(select(decisions)).one()
     assert (cust.name_masked, cust.id_number_masked, cust.mobile_masked) == (
         "张**", "110101********0011", "138****5678")
-    assert cust.birth_date == date(1990, 3, 7) and cust.gender == "M"
+    assert "birth_date" not in cust._fields and "gender" not in cust._fields
     assert "110101199003070011" not in json.dumps([str(v) for v in (*cust, *rec)])
+    assert "19900307" not in json.dumps([str(v) for v in (*cust, *rec)])
+    assert (pii.unseal(cust.name_sealed, customers_store.NAME),
+            pii.unseal(cust.id_number_sealed, customers_store.ID_NUMBER),
+            pii.unseal(cust.mobile_sealed, customers_store.MOBILE)) == (
+        "张三丰", "110101199003070011", "13812345678")
+    assert cust.mobile_index == pii.blind_index("13812345678", "mobile")
+    assert rec.name_sealed is None and rec.id_number_sealed is None  # the customer holds them
     assert line.product_code == "cash-line" and line.limit_fen == decided.decision.limit_fen
     assert line.daily_rate_ppb == 200_000  # 0.02%/day
     assert rec.customer_id == cust.id and rec.outcome == "approve"
@@ -191,8 +199,14 @@ def test_approving_a_referral_on_review_opens_the_line_on_its_terms(
     from lendcore.origination import ladder
 
     monkeypatch.setattr(ladder.p, "SCORE_APPROVE_MIN", 10_000)  # everyone is referred
-    referred = decide(engine, timezone="Asia/Urumqi")
+    referred = decide(engine, timezone="Asia/Urumqi", name="李四")
     assert referred.decision.outcome is Outcome.REFER and referred.line_id is None
+    with engine.connect() as conn:
+        kept = conn.execute(select(decisions)).one()
+    # The referral keeps the identity sealed for its reviewer, bound to the decision's columns.
+    assert pii.unseal(kept.id_number_sealed, "decisions.id_number_sealed") == "110101199003070011"
+    with pytest.raises(pii.SealError):
+        pii.unseal(kept.id_number_sealed, customers_store.ID_NUMBER)
     with UnitOfWork(engine) as uow:
         review = reviews.request_review(uow, referred.decision_id, "", now=NOW)
         reviews.record_outcome(uow, review.review_id, outcome="approve", reviewer="li.wei",
@@ -204,6 +218,15 @@ def test_approving_a_referral_on_review_opens_the_line_on_its_terms(
         rec = conn.execute(select(decisions)).one()
     assert line.limit_fen == referred.decision.limit_fen and line.opened_on == ON
     assert rec.customer_id == cust.id and cust.timezone == "Asia/Urumqi"
+    # The approval opened the decision's sealed identity and sealed it again for the customer.
+    assert (pii.unseal(cust.name_sealed, customers_store.NAME),
+            pii.unseal(cust.id_number_sealed, customers_store.ID_NUMBER),
+            pii.unseal(cust.mobile_sealed, customers_store.MOBILE)) == (
+        "李四", "110101199003070011", "13812345678")
+    assert (cust.name_masked, cust.id_number_masked) == ("李**", "110101********0011")
+    with engine.connect() as conn:
+        assert customers_store.customer_by_mobile(conn, "13812345678") == [cust.id]
+        assert customers_store.customer_by_id_number(conn, "110101199003070011") is None  # KEY
 
 
 def test_two_review_requests_at_the_same_moment_open_one_review(engine: Engine) -> None:

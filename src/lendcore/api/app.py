@@ -156,6 +156,7 @@ def _pool_capacity(engine: Engine) -> int:
 
 def create_app(engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
     from lendcore import wiring
+    from lendcore.pii import require_keys
     from lendcore.store.db import checkpoint_in_background, make_engine, upgrade
 
     @asynccontextmanager
@@ -168,6 +169,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
             _app.state.engine)
         yield
 
+    require_keys()  # the server refuses to start with development keys outside development mode
     app = FastAPI(title="lendcore", version="0.1.0", description="Consumer-credit core API.",
                   lifespan=lifespan)
     if engine is None:

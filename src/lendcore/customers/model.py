@@ -44,6 +44,9 @@ class Customer:
     external_ref: str | None
     created_on: date
     lines: tuple[Line, ...] = ()
+    # Masks only (domain rule 10); the sealed values are read through the audited path.
+    id_number_masked: str | None = None
+    mobile_masked: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

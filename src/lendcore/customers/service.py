@@ -45,7 +45,8 @@ def get_customer(conn: Connection, customer_id: int) -> Customer:
     return Customer(customer_id=int(row.id), name_masked=row.name_masked,
                     timezone=row.timezone, external_ref=row.external_ref,
                     created_on=row.created_on,
-                    lines=tuple(_line(r) for r in store.customer_lines(conn, customer_id)))
+                    lines=tuple(_line(r) for r in store.customer_lines(conn, customer_id)),
+                    id_number_masked=row.id_number_masked, mobile_masked=row.mobile_masked)
 
 
 # -- lines -------------------------------------------------------------------------------------

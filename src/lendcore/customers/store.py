@@ -6,6 +6,12 @@ borrowers past grace, the limit job raises and cuts. A line is opened once (a se
 409); its limit changes only through :func:`set_limit`, which writes a ``limit_changes`` row with
 the reasons, the decision or review it rests on, and who made it.
 
+A customer's identity is stored masked for display and sealed for the audited read path
+(:func:`identity_columns`: ``pii.sealing`` with the active key, each value bound to its column);
+a customer is found by ID number or mobile through the blind index (:func:`customer_by_id_number`,
+:func:`customer_by_mobile`), never by the plain value. :data:`SEALED` gives ``lendcore keys`` the
+sealed columns and this owner's compare-and-set writer for a rotation.
+
 Every function takes the caller's connection (or write batch) and never commits.
 """
 
@@ -20,8 +26,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lendcore import pii
 from lendcore.errors import Conflict, NotFound, RuleViolation
 from lendcore.money import format_yuan
+from lendcore.pii.rotation import Resealed, SealedTable
 from lendcore.reasons import Reason
 from lendcore.store.batch import WriteBatch
 from lendcore.store.core_tables import credit_lines, customers
@@ -29,6 +37,82 @@ from lendcore.store.origination_tables import limit_changes
 from lendcore.store.prepared import Prepared
 
 LIMIT_ACTIONS = ("open", "raise", "cut", "set", "freeze", "unfreeze", "close")
+
+
+# -- identity ----------------------------------------------------------------------------------
+# The associated-data names of the sealed columns (``pii.unseal(value, NAME)``).
+NAME, ID_NUMBER, MOBILE = ("customers.name_sealed", "customers.id_number_sealed",
+                           "customers.mobile_sealed")
+SEALED_COLUMNS = ("name_sealed", "id_number_sealed", "mobile_sealed")
+
+
+def identity_columns(*, name: str | None, id_number: str | None, mobile: str | None,
+                     timezone: str, masks: dict[str, str] | None = None,
+                     ring: pii.KeyRing | None = None) -> dict[str, Any]:
+    """A customer's identity as stored: the masks, the sealed values and the mobile's blind
+    index. A value not known (``None``: a referral decided before sealing kept only its mask)
+    is stored as its mask from ``masks`` and no sealed value."""
+    ring = ring or pii.current()
+    masks = masks or {}
+    return {
+        "name_masked": pii.mask_name(name) if name is not None else masks.get("name", ""),
+        "id_number_masked": (pii.mask_id_number(id_number) if id_number is not None
+                             else masks.get("id_number")),
+        "mobile_masked": pii.mask_mobile(mobile) if mobile is not None else masks.get("mobile"),
+        "name_sealed": None if name is None else pii.seal(name.strip(), NAME, ring),
+        "id_number_sealed": (None if id_number is None
+                             else pii.seal(id_number.strip().upper(), ID_NUMBER, ring)),
+        "mobile_sealed": None if mobile is None else pii.seal(mobile.strip(), MOBILE, ring),
+        "mobile_index": None if mobile is None else pii.blind_index(mobile, "mobile", ring),
+        "timezone": timezone,
+    }
+
+
+def sealed_identity(conn: Connection, customer_id: int) -> dict[str, str | None]:
+    """The customer's sealed values by associated-data name (for the audited read path, which
+    opens them with ``pii.unseal(value, name)``)."""
+    row = get_customer(conn, customer_id)
+    return {NAME: row.name_sealed, ID_NUMBER: row.id_number_sealed, MOBILE: row.mobile_sealed}
+
+
+def customer_by_id_number(conn: Connection, id_number: str) -> int | None:
+    """The customer with this ID number, found by its blind index."""
+    return customer_by_id_hash(conn, pii.blind_index(id_number, "id_number"))
+
+
+_BY_MOBILE = (select(customers.c.id).where(customers.c.mobile_index == bindparam("h"))
+              .order_by(customers.c.id))
+
+
+def customer_by_mobile(conn: Connection, mobile: str) -> list[int]:
+    """The customers with this mobile (a number may pass between people), by its blind
+    index."""
+    return [int(i) for i in conn.execute(_BY_MOBILE, {"h": pii.blind_index(mobile, "mobile")})
+            .scalars()]
+
+
+def _reseal_statement(column: str) -> Any:
+    return (update(customers)
+            .where(customers.c.id == bindparam("rid"), customers.c[column] == bindparam("old"))
+            .values({column: bindparam("new")}))
+
+
+_RESEAL = {c: _reseal_statement(c) for c in SEALED_COLUMNS}
+
+
+def reseal(conn: Connection, changes: Sequence[Resealed]) -> int:
+    """A rotation's batch: each value replaced only if it is still the one read (rows
+    written)."""
+    written = 0
+    for column in SEALED_COLUMNS:
+        params = [{"rid": c.row_id, "old": c.old, "new": c.new}
+                  for c in changes if c.column == column]
+        if params:  # both drivers report an executemany's total row count
+            written += conn.execute(_RESEAL[column], params).rowcount
+    return written
+
+
+SEALED = SealedTable(customers, SEALED_COLUMNS, reseal)
 
 
 # -- customers -------------------------------------------------------------------------------
@@ -41,8 +125,8 @@ _BY_ID_HASH = select(customers.c.id).where(customers.c.id_number_hash == bindpar
 def insert_customer(conn: Connection, *, created_on: date, timezone: str = "Asia/Shanghai",
                     name_masked: str = "", external_ref: str | None = None,
                     **identity: Any) -> int:
-    """A new customer; ``identity`` holds the masked identity columns and the ID-number hash.
-    A second customer with the same external reference is a 409."""
+    """A new customer; ``identity`` holds the identity columns (:func:`identity_columns`) and
+    the ID-number hash. A second customer with the same external reference is a 409."""
     if external_ref is not None and conn.execute(
             select(customers.c.id).where(customers.c.external_ref == external_ref)).first():
         raise Conflict(f"a customer with external_ref {external_ref!r} already exists",
@@ -54,7 +138,8 @@ def insert_customer(conn: Connection, *, created_on: date, timezone: str = "Asia
 
 
 def refresh_identity(conn: Connection, customer_id: int, identity: dict[str, Any]) -> None:
-    """A returning applicant's masked identity, as verified on the new application."""
+    """A returning applicant's identity (:func:`identity_columns`), as verified on the new
+    application."""
     _REFRESH_IDENTITY.execute(conn, dict(customer_id=customer_id, **identity))
 
 

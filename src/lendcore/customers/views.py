@@ -32,6 +32,7 @@ def line(value: Line) -> dict[str, Any]:
 def customer(value: Customer) -> dict[str, Any]:
     return {
         "customer_id": value.customer_id, "name_masked": value.name_masked,
+        "id_number_masked": value.id_number_masked, "mobile_masked": value.mobile_masked,
         "timezone": value.timezone, "external_ref": value.external_ref,
         "created_on": value.created_on.isoformat(),
         "lines": [line(x) for x in value.lines],

@@ -1,16 +1,18 @@
-"""Origination settings read from the environment (entry points only; the domain gets values).
+"""Origination settings (entry points only; the domain gets values).
 
-``LENDCORE_ID_HASH_KEY``: the secret key of the keyed ID-number hash (HMAC-SHA256). Production
-must set it (from the key store) and never change it, or re-applications are no longer found;
-the default is a development key and says so.
+The ID-number hash is the blind index of ``pii.index``: its key is the key ring's index key
+(``LENDCORE_KEYRING``'s ``index_key``, or the older ``LENDCORE_ID_HASH_KEY``). Production sets
+it once and never changes it, or re-applications are no longer found; the development default
+is refused outside development mode (``pii.keyring``).
 """
 
 from __future__ import annotations
 
-import os
+from lendcore.pii import keyring
+from lendcore.pii.keyring import DEV_ID_HASH_KEY
 
-DEV_ID_HASH_KEY = "lendcore-development-only-id-hash-key"
+__all__ = ["DEV_ID_HASH_KEY", "id_hash_key"]
 
 
 def id_hash_key() -> bytes:
-    return os.environ.get("LENDCORE_ID_HASH_KEY", DEV_ID_HASH_KEY).encode()
+    return keyring.current().index_key

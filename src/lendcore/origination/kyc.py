@@ -17,16 +17,15 @@ older on 1 March in a common year (the birthday has not yet come on 28 February)
 The ID expires at the end of its expiry date: valid on that date, expired the day after. A
 long-term (长期) card never expires.
 
-Identity is never stored raw: :func:`id_number_hash` is an HMAC-SHA256 keyed with a secret
-(``LENDCORE_ID_HASH_KEY``), so the hash finds a re-application without being reversible by
-enumerating the ~10^10 plausible ID numbers; masks follow domain rule 10 (``张**``,
-``110101********1234``, ``138****5678``).
+Identity is never stored raw: :func:`id_number_hash` is the blind index of ``pii.index`` (the
+same HMAC-SHA256, written here so that the domain imports nothing of ``pii``), keyed with the
+key ring's index key, so the hash finds a re-application without being reversible by
+enumerating the ~10^10 plausible ID numbers. Masks (domain rule 10) are ``pii.masking``'s.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import re
 from datetime import date
@@ -103,18 +102,4 @@ def is_mobile(raw: str) -> bool:
 
 def id_number_hash(id_number: str, key: bytes) -> str:
     """Keyed hash of the normalised ID number (hex); never the raw number."""
-    return hmac.new(key, normalise_id_number(id_number).encode(), hashlib.sha256).hexdigest()
-
-
-def mask_name(name: str) -> str:
-    name = name.strip()
-    return name[:1] + "*" * max(len(name) - 1, 1)
-
-
-def mask_id_number(id_number: str) -> str:
-    number = normalise_id_number(id_number)
-    return number[:6] + "*" * 8 + number[-4:]
-
-
-def mask_mobile(mobile: str) -> str:
-    return mobile[:3] + "****" + mobile[-4:]
+    return hmac.digest(key, normalise_id_number(id_number).encode(), "sha256").hex()

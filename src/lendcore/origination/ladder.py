@@ -94,9 +94,12 @@ def eligibility_failures(app: Application, k: Kyc, prior: Prior, on: date) -> li
     returned)."""
     out = list(k.reasons)
     if k.age is not None and k.age < p.AGE_MIN:
-        out.append(Reason("age_under_18", f"age {k.age} on {on}; {p.AGE_MIN} is the minimum"))
+        # No exact age in a reason: with the masked ID it would narrow the hidden birth date.
+        out.append(Reason("age_under_18", f"under {p.AGE_MIN} on {on}; {p.AGE_MIN} is the "
+                                          "minimum"))
     if k.age is not None and k.age > p.AGE_MAX:
-        out.append(Reason("age_over_55", f"age {k.age} on {on}; {p.AGE_MAX} is the maximum"))
+        out.append(Reason("age_over_55", f"over {p.AGE_MAX} on {on}; {p.AGE_MAX} is the "
+                                         "maximum"))
     if app.occupation == p.STUDENT:
         out.append(Reason("student_not_targeted", "credit is not offered to students"))
     if prior.reapply_after is not None and on < prior.reapply_after:

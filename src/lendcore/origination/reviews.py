@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lendcore import clock
+from lendcore import clock, pii
 from lendcore.customers import store as customers_store
 from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from lendcore.origination import policy
+from lendcore.origination import policy, sealed
 from lendcore.origination.service import open_customer_line, set_line_limit
 from lendcore.rates import ppb_to_rate
 from lendcore.reasons import Reason
@@ -36,6 +36,22 @@ from lendcore.store.uow import UnitOfWork
 
 REVIEW_OUTCOMES = ("approve", "decline")
 QUEUE_MAX = 500
+# The masked inputs a decision's explanation shows, and nothing else: never a birth date, a
+# gender or an exact age (decisions recorded before sealing kept them; they are left out and
+# the age shown as a band). Beside ``110101********0011`` a birth date is the hidden digits.
+SHOWN_INPUTS = ("name", "id_number", "mobile", "id_expiry", "age_band", "product", "amount",
+                "installments", "monthly_income", "monthly_debt_payments", "occupation",
+                "ecosystem", "profile", "timezone", "identity_verified")
+
+
+def shown_inputs(stored: str | None) -> dict[str, Any] | None:
+    """A decision's stored masked inputs as an explanation shows them (:data:`SHOWN_INPUTS`)."""
+    if stored is None:
+        return None
+    inputs = json.loads(stored)
+    if "age_band" not in inputs and isinstance(inputs.get("age"), int):
+        inputs["age_band"] = pii.age_band(inputs["age"])
+    return {k: inputs[k] for k in SHOWN_INPUTS if k in inputs}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +115,7 @@ def _decision_record(row: Any) -> DecisionRecord:
         score=row.score, scorecard_version=row.scorecard_version, limit_fen=row.limit_fen,
         daily_rate=None if row.daily_rate_ppb is None else ppb_to_rate(row.daily_rate_ppb),
         reapply_after=row.reapply_after,
-        inputs=None if row.inputs_masked_json is None else json.loads(row.inputs_masked_json),
+        inputs=shown_inputs(row.inputs_masked_json),
         customer_id=row.customer_id)
 
 
@@ -196,11 +212,11 @@ def _approve_on_review(uow: UnitOfWork, d: Any, review_id: int, on: date, actor:
         return  # the line is already open
     conn = uow.conn
     inputs = json.loads(d.inputs_masked_json)
-    identity = {"name_masked": inputs["name"], "id_number_masked": inputs["id_number"],
-                "mobile_masked": inputs["mobile"],
-                "birth_date": date.fromisoformat(inputs["birth_date"]),
-                "gender": inputs["gender"],
-                "timezone": inputs.get("timezone", "Asia/Shanghai")}
+    name, id_number, mobile = sealed.open_identity(d)  # sealed again for the customer at once
+    identity = customers_store.identity_columns(
+        name=name, id_number=id_number, mobile=mobile,
+        timezone=inputs.get("timezone", "Asia/Shanghai"),
+        masks={k: inputs[k] for k in ("name", "id_number", "mobile") if k in inputs})
     customer_id = customers_store.customer_by_id_hash(conn, d.id_number_hash)
     line = (None if customer_id is None
             else customers_store.find_line(conn, customer_id, policy.PRODUCT_CODE))

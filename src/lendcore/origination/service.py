@@ -6,12 +6,14 @@ Each function takes a :class:`UnitOfWork` and never commits: the command runner
 
 A decision is taken on the **business date** (``clock.business_date``), read inside the unit of
 work, and stamped with the server's time ``now`` (``decided_at``); an application carries no
-date. The applicant's history is looked up by the keyed ID-number hash (never the raw number) in
-one round trip that also reads the business date; the decision is pure Python
-(``ladder.decide``); it is recorded, and an approval opens the customer (masked identity only)
-and the cash line through their owner, :mod:`lendcore.customers.store`. On PostgreSQL two
-applications of one person are serialised by an advisory lock on the hash; SQLite's
-``BEGIN IMMEDIATE`` already serialises writers.
+date. The applicant's history is looked up by the keyed ID-number hash (the blind index, never
+the raw number) in one round trip that also reads the business date; the decision is pure Python
+(``ladder.decide``); it is recorded, and an approval opens the customer (identity masked for
+display and sealed, ``pii``) and the cash line through their owner,
+:mod:`lendcore.customers.store`. A referral keeps the identity sealed on the decision
+(:mod:`lendcore.origination.sealed`) for the reviewer's approval; a decline keeps only the
+hash. On PostgreSQL two applications of one person are serialised by an advisory lock on the
+hash; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
 
 **Before the lock.** KYC, the score, the ID hash and the masked inputs need no database, only the
 date (age, ID expiry): :func:`check` computes them. A server checks an application before its
@@ -35,10 +37,10 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, text
 
-from lendcore import clock
+from lendcore import clock, pii
 from lendcore.customers import store as customers_store
 from lendcore.money import format_yuan
-from lendcore.origination import kyc, policy
+from lendcore.origination import kyc, policy, sealed
 from lendcore.origination.config import id_hash_key
 from lendcore.origination.ladder import Assessment, assess, decide
 from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior
@@ -173,6 +175,8 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
     if decision.outcome is Outcome.APPROVE:
         assert c.id_hash is not None and decision.limit_fen is not None
         customer_id, line_id, existing_limit = _open_line(uow, app, decision, c.id_hash, h, on)
+    kept = (sealed.decision_identity(app.identity) if decision.outcome is Outcome.REFER
+            and c.masked_inputs is not None else sealed.NO_IDENTITY)
     (decision_id,) = _INSERT_DECISION.one(uow.conn, dict(
         decided_on=on,
         decided_at=at,
@@ -187,6 +191,7 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
         id_number_hash=c.id_hash,
         customer_id=customer_id,
         inputs_masked_json=c.masked_inputs,
+        **kept,
     ))
     if line_id is not None and existing_limit is not None:
         set_line_limit(uow, line_id, existing_limit, decision.limit_fen, decision.reasons,
@@ -197,12 +202,13 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
 def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:
     ident, eco = app.identity, app.ecosystem
     body = {
-        "name": kyc.mask_name(ident.name),
-        "id_number": kyc.mask_id_number(ident.id_number),
-        "mobile": kyc.mask_mobile(ident.mobile),
+        "name": pii.mask_name(ident.name),
+        "id_number": pii.mask_id_number(ident.id_number),
+        "mobile": pii.mask_mobile(ident.mobile),
         "id_expiry": "long-term" if ident.id_expiry is None else ident.id_expiry.isoformat(),
-        "birth_date": None if k.birth_date is None else k.birth_date.isoformat(),
-        "gender": k.gender, "age": k.age,
+        # An age band, never the birth date, the gender or the exact age: beside the masked ID
+        # they give back its hidden digits (domain rule 10; ``pii.masking``).
+        "age_band": pii.age_band(k.age),
         "product": app.product, "amount": format_yuan(app.amount_fen),
         "installments": app.installments,
         "monthly_income": format_yuan(app.monthly_income_fen),
@@ -217,12 +223,11 @@ def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
-def masked_identity(app: Application, k: Kyc) -> dict[str, Any]:
+def customer_identity(app: Application) -> dict[str, Any]:
+    """The applicant's identity as the customer's owner stores it: masked and sealed."""
     ident = app.identity
-    return {"name_masked": kyc.mask_name(ident.name),
-            "id_number_masked": kyc.mask_id_number(ident.id_number),
-            "mobile_masked": kyc.mask_mobile(ident.mobile),
-            "birth_date": k.birth_date, "gender": k.gender, "timezone": app.timezone}
+    return customers_store.identity_columns(name=ident.name, id_number=ident.id_number,
+                                            mobile=ident.mobile, timezone=app.timezone)
 
 
 def _open_line(uow: UnitOfWork, app: Application, decision: Decision, id_hash: str,
@@ -230,7 +235,7 @@ def _open_line(uow: UnitOfWork, app: Application, decision: Decision, id_hash: s
     """An approval's customer and cash line: (customer id, line id, the limit the line had
     when it existed already)."""
     rate_ppb = rate_to_ppb(decision.daily_rate) if decision.daily_rate is not None else None
-    return open_customer_line(uow, h.customer_id, id_hash, masked_identity(app, decision.kyc),
+    return open_customer_line(uow, h.customer_id, id_hash, customer_identity(app),
                               decision.limit_fen or 0, rate_ppb, on,
                               line_id=h.line_id, line_limit_fen=h.prior.current_limit_fen)
 

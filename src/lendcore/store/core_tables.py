@@ -29,14 +29,19 @@ customers = Table(
     metadata,
     Column("id", IdType, primary_key=True, autoincrement=True),
     Column("external_ref", String(64), unique=True),
-    # Sensitive identity data is kept masked here; the raw values live only where a later
-    # issue encrypts them. id_number_hash (keyed hash) finds a re-application.
+    # Identity (domain rule 10): masks for display; the full name, ID number and mobile sealed
+    # (``pii.sealing``: AES-GCM, key id in the value, bound to its column), written by
+    # ``customers.store`` only; exact look-ups by the blind indexes (``pii.index``: keyed
+    # HMAC), never the plain value. No birth date or gender: they are the eight digits the ID
+    # mask hides (and the 17th it shows).
     Column("name_masked", String(64), nullable=False, server_default=""),
     Column("id_number_hash", String(64), index=True),
     Column("id_number_masked", String(32)),
     Column("mobile_masked", String(32)),
-    Column("birth_date", Date),
-    Column("gender", String(1)),
+    Column("name_sealed", Text),
+    Column("id_number_sealed", Text),
+    Column("mobile_sealed", Text),
+    Column("mobile_index", String(64), index=True),
     Column("timezone", String(64), nullable=False, server_default="Asia/Shanghai"),
     Column("created_on", Date, nullable=False),
     Column("loan_counter", Integer, nullable=False, server_default="0"),

@@ -1,10 +1,11 @@
 """Origination: decision records, human reviews, limit changes.
 
 ``decisions`` keeps every automated decision (PIPL Art. 24: explanation and human review on
-request). Identity is never raw: ``id_number_hash`` is the keyed hash that finds a
-re-application; ``inputs_masked_json`` holds the masked identity and the non-identifying inputs
-a reviewer needs. A decline for missing consent keeps only the outcome and its reasons (both
-columns NULL). Rates are BIGINT parts per billion, money BIGINT fen.
+request). Identity is never raw: ``id_number_hash`` is the keyed hash (blind index) that
+finds a re-application; ``inputs_masked_json`` holds the masked identity (an age band, never a
+birth date) and the non-identifying inputs a reviewer needs; a referral keeps the identity
+sealed (``*_sealed``) until a reviewer decides. A decline for missing consent keeps only the
+outcome and its reasons (both columns NULL). Rates are BIGINT parts per billion, money BIGINT fen.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ decisions = Table(
     Column("customer_id", BigInteger, ForeignKey("customers.id")),
     Column("inputs_masked_json", Text),
     Column("decided_at", DateTime(timezone=True)),  # the server's time of the decision
+    # A referral's identity, sealed (``pii.sealing``) for the reviewer's approval to open the
+    # customer with; NULL on approvals (the customer holds it) and declines (only the hash).
+    Column("name_sealed", Text),
+    Column("id_number_sealed", Text),
+    Column("mobile_sealed", Text),
     Index("ix_decisions_hash_reapply", "id_number_hash", "reapply_after"),
 )
 

@@ -2,6 +2,7 @@
 
 # Areas add one import line each (their tables live in lendcore/store/<area>_tables.py).
 from lendcore.store import (
+    audit_tables,  # noqa: F401
     collections_tables,  # noqa: F401
     core_tables,  # noqa: F401
     eod_tables,  # noqa: F401

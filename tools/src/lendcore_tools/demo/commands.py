@@ -5,13 +5,18 @@
     lendcore demo --database postgresql://postgres@127.0.0.1:5432/lendcore_demo
 
 Without ``--database`` the book is a fresh SQLite file ``demo.db`` in the report directory
-(removed first, so a rerun starts clean). A PostgreSQL database must be empty. The progress bar
+(removed first, so a rerun starts clean). A PostgreSQL database must be empty. The applicants'
+names, ID numbers and mobiles are sealed as a lender's are (``lendcore.pii``): with the key ring
+``LENDCORE_KEYRING`` names, or else a fresh one the demo writes beside its report
+(``demo-keyring.json``, readable by you only), so the demo runs outside development mode without
+ever using the development keys. The progress bar
 counts simulated days; its rates are customers and live loans carried through a simulated day,
 per second of wall time. The run ends with the ledger audit: exit status 1 if it found problems.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lendcore.money import format_yuan
+from lendcore.pii import keyring
 from lendcore_tools.demo.report import Report, build_report
 from lendcore_tools.demo.simulate import DemoConfig, run_demo
 
@@ -54,6 +60,7 @@ def demo(
 ) -> None:
     """Simulate a consumer-credit book on the real services and write report/index.html."""
     console = Console()
+    demo_keyring(report_dir)
     cfg = DemoConfig(customers, days, seed, database or _sqlite_url(report_dir))
     with _progress(console) as bar:
         task = bar.add_task("simulating", total=days, rates="")
@@ -75,6 +82,21 @@ def demo(
     _summary(console, report, path)
     if report.audit:
         raise typer.Exit(1)
+
+
+def demo_keyring(report_dir: Path) -> Path | None:
+    """Unless LENDCORE_KEYRING names a ring: a fresh ring for this run's book, written beside
+    the report and named in this process's environment (the demo's process only)."""
+    if os.environ.get("LENDCORE_KEYRING", "").strip():
+        return None
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = (report_dir / "demo-keyring.json").resolve()
+    path.unlink(missing_ok=True)  # a fresh book: a fresh ring
+    keyring.write_document(path, keyring.new_keyring_document(
+        "demo-1", index_key=not os.environ.get("LENDCORE_ID_HASH_KEY")))
+    os.environ["LENDCORE_KEYRING"] = str(path)
+    keyring.reload()
+    return path
 
 
 def _progress(console: Console) -> Progress:

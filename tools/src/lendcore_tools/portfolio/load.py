@@ -47,6 +47,7 @@ from lendcore.ledger.journal import Entry
 from lendcore.ledger.store import post_many
 from lendcore.store.copy import is_postgres
 from lendcore.store.uow import UnitOfWork
+from lendcore_tools.portfolio.identities import identity_frame
 from lendcore_tools.portfolio.opening import accrual_entries, accrual_totals, loan_entries
 from lendcore_tools.portfolio.prototypes import Prototype
 
@@ -224,10 +225,12 @@ class Book:
         customers = self.facts.group_by("customer_id").agg(
             pl.len().cast(pl.Int64).alias("loan_counter"),
             pl.col("start_date").min().alias("created_on")).sort("customer_id")
+        # Each customer's own identity, masked, sealed and indexed (``identities.py``): parts
+        # of one row each, as no two customers share them.
         return Rows(customers.select(pl.col("customer_id").alias("id"), "created_on",
                                      "loan_counter"),
-                    pl.DataFrame({"name_masked": ["张**"], "mobile_masked": ["138****5678"]}),
-                    np.zeros(customers.height, dtype=np.int64))
+                    identity_frame(customers["customer_id"].to_numpy(), self.business_date),
+                    np.arange(customers.height, dtype=np.int64))
 
 
 def _credit_lines(loans_f: pl.DataFrame, business_date: date) -> pl.DataFrame:
