@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from lendcore import pii
 from lendcore.errors import Conflict, NotFound, RuleViolation
 from lendcore.money import format_yuan
-from lendcore.pii.rotation import Resealed, SealedTable
+from lendcore.pii.rotation import Resealed, SealedTable, reseal_rows
 from lendcore.reasons import Reason
 from lendcore.store.batch import WriteBatch
 from lendcore.store.core_tables import credit_lines, customers
@@ -101,15 +101,8 @@ _RESEAL = {c: _reseal_statement(c) for c in SEALED_COLUMNS}
 
 
 def reseal(conn: Connection, changes: Sequence[Resealed]) -> int:
-    """A rotation's batch: each value replaced only if it is still the one read (rows
-    written)."""
-    written = 0
-    for column in SEALED_COLUMNS:
-        params = [{"rid": c.row_id, "old": c.old, "new": c.new}
-                  for c in changes if c.column == column]
-        if params:  # both drivers report an executemany's total row count
-            written += conn.execute(_RESEAL[column], params).rowcount
-    return written
+    """A rotation's batch (rows written): see ``pii.rotation.reseal_rows``."""
+    return reseal_rows(conn, _RESEAL, changes)
 
 
 SEALED = SealedTable(customers, SEALED_COLUMNS, reseal)

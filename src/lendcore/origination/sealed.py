@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, update
 
 from lendcore import pii
 from lendcore.origination.model import Identity
-from lendcore.pii.rotation import Resealed, SealedTable
+from lendcore.pii.rotation import Resealed, SealedTable, reseal_rows
 from lendcore.store.origination_tables import decisions
 
 NAME, ID_NUMBER, MOBILE = ("decisions.name_sealed", "decisions.id_number_sealed",
@@ -56,15 +56,8 @@ _RESEAL = {c: _reseal_statement(c) for c in SEALED_COLUMNS}
 
 
 def reseal(conn: Connection, changes: Sequence[Resealed]) -> int:
-    """A rotation's batch: each value replaced only if it is still the one read (rows
-    written)."""
-    written = 0
-    for column in SEALED_COLUMNS:
-        params = [{"rid": c.row_id, "old": c.old, "new": c.new}
-                  for c in changes if c.column == column]
-        if params:
-            written += conn.execute(_RESEAL[column], params).rowcount
-    return written
+    """A rotation's batch (rows written): see ``pii.rotation.reseal_rows``."""
+    return reseal_rows(conn, _RESEAL, changes)
 
 
 SEALED = SealedTable(decisions, SEALED_COLUMNS, reseal)

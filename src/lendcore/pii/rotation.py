@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Connection, Engine, and_, case, func, or_, select
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from lendcore.pii.keyring import KeyRing, current
@@ -44,6 +45,21 @@ class Resealed:
 
 
 Writer = Callable[[Connection, Sequence[Resealed]], int]
+
+
+
+def reseal_rows(conn: Connection, statements: dict[str, Executable],
+                changes: Sequence[Resealed]) -> int:
+    """An owner's rotation batch: run its compare-and-set statement per column (``rid``,
+    ``old``, ``new``); each value is replaced only if it is still the one read. Rows written
+    (both drivers report an executemany's total row count)."""
+    written = 0
+    for column, statement in statements.items():
+        params = [{"rid": c.row_id, "old": c.old, "new": c.new}
+                  for c in changes if c.column == column]
+        if params:
+            written += conn.execute(statement, params).rowcount
+    return written
 
 
 @dataclass(frozen=True, slots=True)
