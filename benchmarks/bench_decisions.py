@@ -114,13 +114,16 @@ def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
 
 
 async def drive(base: str, path: str, rate: int, seconds: float,
-                bodies: list[dict[str, object]] | None) -> tuple[list[float], int, float]:
+                bodies: list[dict[str, object]] | None,
+                auth: str = "") -> tuple[list[float], int, float]:
     import httpx
 
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     latencies: list[float] = []
     errors = 0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=5.0) as client:
+    headers = {"Authorization": auth} if auth else {}
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=5.0,
+                                 headers=headers) as client:
         async def one(i: int) -> None:
             nonlocal errors
             t0 = time.perf_counter()
@@ -156,13 +159,16 @@ def report(name: str, lat: list[float], errors: int, achieved: float) -> float:
 
 
 WRK_LUA = """
+local auth = %s
 local bodies = {%s}
 local i = 0
 request = function()
   i = i + 1
   local body = bodies[(i %% #bodies) + 1]
   if body == "" then return wrk.format("GET", "/health") end
-  return wrk.format("POST", "/applications", {["Content-Type"] = "application/json"}, body)
+  if body == "me" then return wrk.format("GET", "/auth/me", {["Authorization"] = auth}) end
+  return wrk.format("POST", "/applications",
+                    {["Content-Type"] = "application/json", ["Authorization"] = auth}, body)
 end
 delay = function() return math.random(0, 2 * %d) end
 """
@@ -171,7 +177,7 @@ delay = function() return math.random(0, 2 * %d) end
 CONNECTIONS = int(os.environ.get("LENDCORE_BENCH_CONNECTIONS", "32"))
 
 
-def wrk_run(base: str, rate: int, seconds: float, bodies: list[str],
+def wrk_run(base: str, rate: int, seconds: float, bodies: list[str], auth: str = "",
             connections: int = CONNECTIONS) -> tuple[float, float, float]:
     """wrk with a random per-connection pause (mean ``connections / rate``) so the total rate is
     about ``rate``; returns p50, p99, achieved rate. wrk is closed-loop: each connection offers
@@ -182,7 +188,8 @@ def wrk_run(base: str, rate: int, seconds: float, bodies: list[str],
 
     pause_ms = max(int(1000 * connections / rate) - 1, 0)
     lua = Path(tempfile.mkdtemp()) / "bench.lua"
-    lua.write_text(WRK_LUA % (", ".join(_json.dumps(b) for b in bodies), pause_ms))
+    lua.write_text(WRK_LUA % (_json.dumps(auth), ", ".join(_json.dumps(b) for b in bodies),
+                              pause_ms))
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency",
                           "-s", str(lua), base], capture_output=True, text=True, check=True).stdout
 
@@ -195,6 +202,25 @@ def wrk_run(base: str, rate: int, seconds: float, bodies: list[str],
     if "Non-2xx" in out:
         print("  wrk saw non-2xx responses:", out.split("Non-2xx")[1].splitlines()[0])
     return ms("50"), ms("99"), achieved
+
+
+BENCH_USER, BENCH_PASSWORD = "bench.clerk", "bench-clerk-password-1"
+
+
+def sign_in(base: str, db_url: str) -> str:
+    """A customer-service clerk's ``Authorization`` header, through ``lendcore users add`` (the
+    first local operator of the fresh database is its administrator) and POST /auth/token."""
+    import httpx
+
+    env = {**os.environ, "LENDCORE_DATABASE_URL": db_url}
+    subprocess.run([sys.executable, "-c", "from lendcore.cli import main; main()", "users",
+                    "add", BENCH_USER, "--role", "customer_service", "--password-stdin"],
+                   input=BENCH_PASSWORD + "\n", text=True, env=env, check=True,
+                   capture_output=True)
+    answer = httpx.post(f"{base}/auth/token", json={"username": BENCH_USER,
+                                                    "password": BENCH_PASSWORD})
+    answer.raise_for_status()
+    return f"Bearer {answer.json()['access_token']}"
 
 
 @contextmanager
@@ -216,24 +242,30 @@ def api_wrk(rate: int, seconds: float) -> None:
     import json as _json
 
     with running_server() as (base, db_url):
+        auth = sign_in(base, db_url)
         bodies = [_json.dumps(applicant(i)) for i in range(int(rate * seconds * 1.3))]
         wrk_run(base, rate, 1, [""])
         h50, h99, hrate = wrk_run(base, rate, seconds, [""])
-        d50, d99, drate = wrk_run(base, rate, seconds, bodies)
+        m50, m99, mrate = wrk_run(base, rate, seconds, ["me"], auth)
+        d50, d99, drate = wrk_run(base, rate, seconds, bodies, auth)
         print(f"GET /health (wrk)        rate {hrate:.0f}/s  p50 {h50:.2f} ms  p99 {h99:.2f} ms")
-        print(f"POST /applications (wrk) rate {drate:.0f}/s  p50 {d50:.2f} ms  p99 {d99:.2f} ms")
+        print(f"GET /auth/me (wrk)       rate {mrate:.0f}/s  p50 {m50:.2f} ms  p99 {m99:.2f} ms"
+              "  (a part: token + session + permission check, no database work)")
+        print(f"POST /applications (wrk) rate {drate:.0f}/s  p50 {d50:.2f} ms  p99 {d99:.2f} ms"
+              "  (signed in)")
         print(f"decision p99 / health p99 = {d99 / h99:.2f}  (database: {db_url.split(':')[0]}; "
               "goal: decision p99 <= 10 ms at 500/s)")
 
 
 def api(rate: int, seconds: float) -> None:
     with running_server() as (base, db_url):
+        auth = sign_in(base, db_url)
         bodies = [applicant(i) for i in range(int(rate * seconds) + 2 * rate)]
         asyncio.run(drive(base, "/health", rate, 1.0, None))  # warm up
-        asyncio.run(drive(base, "/applications", rate, 1.0, bodies[-rate:]))
+        asyncio.run(drive(base, "/applications", rate, 1.0, bodies[-rate:], auth))
         health = report("GET /health", *asyncio.run(drive(base, "/health", rate, seconds, None)))
         dec = report("POST /applications", *asyncio.run(
-            drive(base, "/applications", rate, seconds, bodies)))
+            drive(base, "/applications", rate, seconds, bodies, auth)))
         print(f"decision p99 / health p99 = {dec / health:.2f}  (database: {db_url.split(':')[0]}; "
               "goal: decision p99 <= 10 ms at 500/s)")
 

@@ -26,6 +26,7 @@ OWNERS: dict[str, str] = {
     "customers": "customers/",
     "credit_lines": "customers/",
     "limit_changes": "customers/",
+    "consents": "customers/",
     "decisions": "origination/",
     "reviews": "origination/",
     "loans": "servicing/",
@@ -46,6 +47,10 @@ OWNERS: dict[str, str] = {
     "collection_plans": "collections/",
     "collection_complaints": "collections/",
     "audit_log": "audit/",
+    "users": "access/",
+    "sessions": "access/",
+    "api_clients": "access/",
+    "pending_commands": "pending.py",
 }
 
 

@@ -11,6 +11,7 @@ user.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -49,6 +50,46 @@ def _mount() -> None:
     for register in groups:
         register(app)
     app.command("serve")(serve_cmd)
+    guard_commands(app)
+
+
+def guard_commands(root: typer.Typer) -> None:
+    """Every CLI command checks the local operator's permission (``access.policy.CLI``) before
+    it runs; a command missing from that table refuses to run at all."""
+    import functools
+
+    from lendcore.access.policy import CLI
+    from lendcore.cli_support import require
+
+    def wrap(path: str, callback: Any) -> Any:
+        permission = CLI.get(path, "(undeclared)")
+
+        @functools.wraps(callback)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if permission is not None:
+                require(permission, path)
+            return callback(*args, **kwargs)
+
+        return guarded
+
+    for path, info in command_infos(root):
+        info.callback = wrap(path, info.callback)
+
+
+def command_infos(root: typer.Typer, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every leaf command of ``root`` with its path (``line set-limit``)."""
+    from typer.main import get_command_name
+
+    found: list[tuple[str, Any]] = []
+    for info in root.registered_commands:
+        name = info.name or get_command_name(info.callback.__name__)  # type: ignore[union-attr]
+        found.append((f"{prefix}{name}", info))
+    for group in root.registered_groups:
+        sub = group.typer_instance
+        assert sub is not None
+        group_name = group.name or sub.info.name
+        found += command_infos(sub, f"{prefix}{group_name} ")
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -70,3 +70,18 @@ class ConfigurationError(LendcoreError):
 
     code = "configuration"
     http_status = 500
+
+
+class Unauthorized(LendcoreError):
+    """No credentials, or credentials refused (expired, tampered, revoked): who calls is unknown."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(LendcoreError):
+    """The caller is known but may not do this (a permission, a borrower's own loans, four
+    eyes); nothing changed."""
+
+    code = "forbidden"
+    http_status = 403

@@ -43,8 +43,9 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Engine, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lendcore import audit, clock
-from lendcore.errors import Conflict, InvalidInput, LendcoreError
+from lendcore import audit, clock, pending, scope
+from lendcore.errors import Conflict, Forbidden, InvalidInput, LendcoreError
+from lendcore.principal import Principal
 from lendcore.store.core_tables import idempotency_keys
 from lendcore.store.uow import UnitOfWork
 
@@ -63,14 +64,38 @@ class Context:
     now: datetime
     actor: str = "local"
     origin: str = "local"
-    role: str | None = None  # filled in by sign-in (roles); None until then
+    role: str | None = None  # the principal's roles, comma-separated
+    # Who signed in (the API) or the local operator (the CLI); None: code in this process that
+    # holds the database's credentials itself (the night, the demo, a test), which the
+    # permission table does not govern and four eyes do not stop.
+    principal: Principal | None = None
+
+
+COMMANDS: dict[str, type[Command]] = {}  # every command class by name (four eyes rebuild them)
 
 
 class Command:
-    """Base of every command; subclasses are ``@dataclass(frozen=True, slots=True)``."""
+    """Base of every command; subclasses are ``@dataclass(frozen=True, slots=True)``.
+
+    ``permission`` is the one permission (``access.policy``) a principal needs to run it;
+    ``subject()`` names the record it acts on, so the runner can hold a borrower to their own
+    (``scope``); ``needs_checker(conn)`` says why a second person must approve it (four eyes),
+    or None."""
 
     name: ClassVar[str]
+    permission: ClassVar[str] = ""
     requires_key: ClassVar[bool] = False  # money-moving commands need an idempotency key
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:  # (a slots dataclass re-registers its final class)
+            COMMANDS[cls.name] = cls
+
+    def subject(self) -> scope.Subject | None:
+        return None
+
+    def needs_checker(self, conn: Connection) -> str | None:
+        return None
 
     def run(self, uow: UnitOfWork, ctx: Context) -> Any:
         raise NotImplementedError
@@ -156,6 +181,7 @@ def execute(engine: Engine, command: Command, *, ctx: Context, key: str | None =
     kept = command.audited(canonical)
     audited = payload if kept is canonical else audit.canonical_payload(kept)
     try:
+        authorize(ctx.principal, command)
         return _execute(engine, command, ctx, key, payload, audited)
     except LendcoreError as exc:
         _audit_alone(engine, command, ctx, key, audited, exc.code)
@@ -166,6 +192,13 @@ def execute(engine: Engine, command: Command, *, ctx: Context, key: str | None =
         with contextlib.suppress(Exception):
             _audit_alone(engine, command, ctx, key, audited, "internal_error")
         raise
+
+
+def authorize(principal: Principal | None, command: Command) -> None:
+    """Refuse (403) a principal without the command's permission, before anything is read."""
+    if principal is not None and not principal.may(command.permission or "(undeclared)"):
+        raise Forbidden(f"{principal.actor} ({principal.role or 'no role'}) may not "
+                        f"{command.name} (needs the permission {command.permission!r})")
 
 
 def _audit_alone(engine: Engine, command: Command, ctx: Context, key: str | None, payload: str,
@@ -186,7 +219,7 @@ def _execute(engine: Engine, command: Command, ctx: Context, key: str | None,
     digest = _digest(payload) if key is not None else ""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return _attempt(engine, command, ctx, key, digest, audited)
+            return _attempt(engine, command, ctx, key, digest, payload, audited)
         except IntegrityError:
             if key is None:
                 raise
@@ -207,7 +240,7 @@ def _execute(engine: Engine, command: Command, ctx: Context, key: str | None,
 
 
 def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
-             digest: str, audited: str) -> Result:
+             digest: str, payload: str, audited: str) -> Result:
     with UnitOfWork(engine) as uow, clock.command_scope(uow.conn):
         if key is not None:
             previous = _stored(uow.conn, command.name, key, digest)
@@ -215,13 +248,20 @@ def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
                 audit.append(uow, audit.entry(ctx, command.name, audited, "replayed", key))
                 uow.commit()
                 return previous
-        result = command.present(command.run(uow, ctx))
+        outcome = "ok"
+        scope.check(uow.conn, ctx.principal, command.subject())
+        why = command.needs_checker(uow.conn) if ctx.principal is not None else None
+        if why is not None:
+            result = pending.propose(uow, command, ctx, key, payload, why)
+            outcome = f"proposed #{result['pending_id']}"
+        else:
+            result = command.present(command.run(uow, ctx))
         if key is not None:
             uow.batch.add(_STORE_KEY, {
                 "key": key, "command": command.name, "request_hash": digest,
                 "status_code": 200,
                 "response_json": json.dumps(result, sort_keys=True, ensure_ascii=False)})
-        audit.append(uow, audit.entry(ctx, command.name, audited, "ok", key))  # the last write
+        audit.append(uow, audit.entry(ctx, command.name, audited, outcome, key))  # last write
         uow.commit()
         return result
 
@@ -230,3 +270,79 @@ def query(engine: Engine, fn: Any, *args: Any) -> Any:
     """A read: ``fn(conn, *args)`` in a read-only unit of work."""
     with UnitOfWork(engine, read_only=True) as uow:
         return fn(uow.conn, *args)
+
+
+# --- four eyes: a checker approves or rejects a pending command (``pending``) -----------------
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApprovePending(Command):
+    """Run exactly the command a maker proposed, as the checker (another principal holding
+    the command's ``<permission>:check``). If it fails now (the book moved on), nothing
+    changes and it stays pending, to be approved later or rejected."""
+
+    name: ClassVar[str] = "approve_pending"
+    permission: ClassVar[str] = "pending.decide"
+
+    pending_id: int
+    reason: str
+
+    def run(self, uow: UnitOfWork, ctx: Context) -> Result:
+        found = pending.claim(uow, self.pending_id, pending.APPROVED, ctx, self.reason)
+        _may_check(ctx, found)
+        cls = COMMANDS.get(found.command)
+        if cls is None:
+            raise Conflict(f"pending command #{found.id} names an unknown command "
+                           f"{found.command!r}", field="pending_id", code="unknown_command")
+        command = rebuild(cls, found.payload)
+        if audit.canonical_payload(command.canonical()) != found.payload_json:
+            raise Conflict(f"pending command #{found.id} does not rebuild to what was proposed",
+                           field="pending_id", code="not_as_proposed")
+        result = command.present(command.run(uow, ctx))
+        pending.record_result(uow, found.id, result)
+        kept = command.audited(command.canonical())
+        audit.append(uow, audit.entry(ctx, command.name, audit.canonical_payload(kept),
+                                      f"ok: approved #{found.id} proposed by {found.maker}",
+                                      found.idempotency_key))
+        return {"pending_id": found.id, "status": pending.APPROVED, "command": found.command,
+                "maker": found.maker, "checker": ctx.actor, "result": result}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RejectPending(Command):
+    """Refuse a pending command with a reason; the maker may also withdraw their own."""
+
+    name: ClassVar[str] = "reject_pending"
+    permission: ClassVar[str] = "pending.decide"
+
+    pending_id: int
+    reason: str
+
+    def run(self, uow: UnitOfWork, ctx: Context) -> Result:
+        found = pending.claim(uow, self.pending_id, pending.REJECTED, ctx, self.reason)
+        if ctx.actor != found.maker:
+            _may_check(ctx, found)
+        return {"pending_id": found.id, "status": pending.REJECTED, "command": found.command,
+                "maker": found.maker, "checker": ctx.actor, "reason": self.reason}
+
+
+def _may_check(ctx: Context, found: pending.Pending) -> None:
+    if ctx.actor == found.maker:
+        raise Forbidden(f"{ctx.actor} proposed pending command #{found.id} and cannot check "
+                        "it: four eyes need another person", field="pending_id",
+                        code="own_command")
+    needed = found.permission + ":check"
+    if ctx.principal is not None and not ctx.principal.may(needed):
+        raise Forbidden(f"{ctx.actor} may not check {found.command} (needs {needed!r})",
+                        field="pending_id")
+
+
+def rebuild(cls: type[Command], payload: dict[str, Any]) -> Command:
+    """The command whose canonical form is ``payload`` (strictly: an unknown field is refused)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(cls)
+        command: Command = adapter.validate_python(payload)
+    except ValidationError as exc:
+        raise Conflict(f"a pending {cls.name} command does not rebuild: {exc.errors()[0]['msg']}",
+                       field="pending_id", code="not_as_proposed") from None
+    return command

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Engine
 
@@ -25,9 +26,11 @@ async def get_context(request: Request) -> Context:
     """Who calls, from where and when: the server's clock, never a date from the request; the
     origin is the client's address as the server sees it (``api 127.0.0.1``)."""
     client = request.client
+    principal = getattr(request.state, "principal", None)  # set by the pipeline (sign-in)
     return Context(now=request.app.state.clock.now(),
-                   actor=getattr(request.state, "actor", "anonymous"),
-                   origin=f"api {client.host if client is not None else 'unknown'}")
+                   actor="anonymous" if principal is None else principal.actor,
+                   origin=f"api {client.host if client is not None else 'unknown'}",
+                   role=None if principal is None else principal.role, principal=principal)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -43,5 +46,9 @@ IdField = Annotated[int, Field(ge=1, le=ID_MAX, strict=True, description="an id 
 
 
 def run(engine: Engine, ctx: Context, command: Command, key: str | None = None) -> Any:
-    """Execute a command built from the request (``runner.execute``)."""
-    return execute(engine, command, ctx=ctx, key=key)
+    """Execute a command built from the request (``runner.execute``). A command that needs a
+    second person is stored instead of run: 202 with its pending id (``lendcore.pending``)."""
+    result = execute(engine, command, ctx=ctx, key=key)
+    if isinstance(result, dict) and result.get("status") == "pending_approval":
+        return JSONResponse(result, status_code=202)
+    return result

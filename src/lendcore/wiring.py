@@ -33,21 +33,26 @@ class WiringError(RuntimeError):
 
 
 def routers() -> Sequence[APIRouter]:
+    from lendcore.access import routes as access_routes
     from lendcore.collections import routes as collections_routes
+    from lendcore.customers import consent_routes
     from lendcore.customers import routes as customers_routes
     from lendcore.ledger import routes as ledger_routes
     from lendcore.origination import routes as origination_routes
     from lendcore.servicing import routes as servicing_routes
     from lendcore.system import routes as system_routes
 
-    return (system_routes.router, origination_routes.router, customers_routes.router,
-            servicing_routes.router, ledger_routes.router, collections_routes.router)
+    return (system_routes.router, access_routes.router, origination_routes.router,
+            customers_routes.router, consent_routes.router, servicing_routes.router,
+            ledger_routes.router, collections_routes.router)
 
 
 def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
+    from lendcore.access import commands as access_cli
     from lendcore.audit import commands as audit_cli
     from lendcore.collections import commands as collections_cli
     from lendcore.customers import commands as customers_cli
+    from lendcore.customers import consent_commands as consent_cli
     from lendcore.customers import store as customers_store
     from lendcore.eod import commands as eod_cli
     from lendcore.ledger import commands as ledger_cli
@@ -60,12 +65,14 @@ def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
     from lendcore.system import commands as system_cli
 
     return (system_cli.register, origination_cli.register, customers_cli.register,
+            consent_cli.register,
             servicing_cli.register, ledger_cli.register, schedules_cli.register,
             products_cli.register,
             lambda app: eod_cli.register(app, lambda: night_steps()),
             collections_cli.register, audit_cli.register,
             lambda app: pii_cli.register(
                 app, lambda: (customers_store.SEALED, origination_sealed.SEALED)),
+            access_cli.register,  # after keys: it adds the API-key commands to that group
             *tool_groups())
 
 

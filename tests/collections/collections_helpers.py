@@ -92,17 +92,33 @@ def open_day(conn: Connection, day: date) -> None:
         current = advance_business_date(conn, current)
 
 
-def client(engine: Engine, now: str = "2026-03-02T10:00+08:00") -> TestClient:
-    """The real app with only collections' router mounted, its clock at ``now``."""
+def client(engine: Engine, now: str = "2026-03-02T10:00+08:00", *, user: str = "admin",
+           roles: tuple[str, ...] = ("administrator",), agency: str | None = None,
+           ) -> TestClient:
+    """The real app with only access's (sign-in, four eyes) and collections' routers mounted,
+    its clock at ``now``, signed in as ``user`` (added with ``roles`` and ``agency`` if new)."""
     from lendcore import wiring
+    from lendcore.access import routes as access_routes
     from lendcore.api import app as api_app
     from lendcore.clock import SimulatedClock
     from lendcore.collections import routes
+    from tests.auth import headers
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(wiring, "routers", lambda: (routes.router,))
+        mp.setattr(wiring, "routers", lambda: (access_routes.router, routes.router))
         app = api_app.create_app(engine, clock=SimulatedClock(datetime.fromisoformat(now)))
-    return TestClient(app, raise_server_exceptions=False)
+    api = TestClient(app, raise_server_exceptions=False)
+    if user:
+        api.headers.update(headers(api, engine, user, *roles, agency=agency))
+    return api
+
+
+def as_user(api: TestClient, engine: Engine, user: str, *roles: str,
+            agency: str | None = None) -> dict[str, str]:
+    """The Authorization header of ``user`` on ``api`` (added with ``roles`` if new)."""
+    from tests.auth import headers
+
+    return headers(api, engine, user, *roles, agency=agency)
 
 
 def set_clock(api: TestClient, now: str) -> None:

@@ -116,25 +116,24 @@ def test_a_plan_carries_the_bureau_special_transaction_code() -> None:
     assert (plan.special_transaction, plan.bureau_trigger_event) == ("negotiated_repayment", 42)
 
 
-def test_a_waiver_needs_an_approver_other_than_the_proposer_and_a_reason() -> None:
-    with pytest.raises(RuleViolation) as err:
-        offer(12, waiver=Waiver(penalty_fen=9_000))
-    assert err.value.field == "approved_by"
-    with pytest.raises(RuleViolation) as err:
-        offer(12, waiver=Waiver(penalty_fen=9_000, approved_by="C042", reason="hardship"))
-    assert err.value.field == "approved_by"
-    with pytest.raises(RuleViolation) as err:
-        offer(12, waiver=Waiver(penalty_fen=9_000, approved_by="S001"))
-    assert err.value.field == "waiver_reason"
-    plan = offer(12, waiver=Waiver(penalty_fen=9_000, interest_fen=5_000, approved_by="S001",
+def test_a_waiver_needs_a_reason_and_is_offered_without_an_approver() -> None:
+    """Who approves a waiver is the checker who lets the plan be signed (four eyes,
+    ``operations.SignPlan``), never a name typed into the offer."""
+    for reason in (None, "  "):
+        with pytest.raises(RuleViolation) as err:
+            offer(12, waiver=Waiver(penalty_fen=9_000, reason=reason))
+        assert err.value.field == "waiver_reason"
+    plan = offer(12, waiver=Waiver(penalty_fen=9_000, interest_fen=5_000,
                                    reason="job loss, documented"))
+    assert (plan.approved_by, plan.waiver_reason) == (None, "job loss, documented")
     assert plan.arrears_fen == 10_000
     assert plan.schedule[0].arrears_fen == 834 and plan.schedule[-1].arrears_fen == 833
+    assert offer(12, waiver=Waiver(reason="nothing waived")).waiver_reason is None
 
 
 def test_only_part_of_the_interest_may_be_waived() -> None:
     with pytest.raises(RuleViolation) as err:
-        offer(12, waiver=Waiver(interest_fen=7_501, approved_by="S001", reason="x"))
+        offer(12, waiver=Waiver(interest_fen=7_501, reason="x"))
     assert err.value.field == "waived_interest"
 
 

@@ -19,16 +19,17 @@ from typer.testing import CliRunner
 
 from lendcore import cli_support
 from lendcore.collections import commands
-from lendcore.errors import LendcoreError
+from lendcore.errors import Forbidden, LendcoreError
 from lendcore.store.collections_tables import collection_contacts
 from lendcore.store.uow import UnitOfWork
+from tests.auth import add_staff
 
 D1 = date(2026, 3, 1)
 
 
 def call(case_id: int, **kw: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"case_id": case_id, "channel": "call", "to": "borrower",
-                            "collector_id": "C042", "recorded": True}
+                            "recorded": True}
     body.update(kw)
     return body
 
@@ -51,8 +52,9 @@ def test_the_api_checks_then_records_at_the_servers_time_and_answers_a_refusal_w
     ok = api.post("/collections/contacts", json=call(case_id, outcome="answered",
                                                      recording_ref="rec-9"))
     assert ok.status_code == 200 and ok.json()["allowed"] is True
-    detail = api.get(f"/collections/cases/{case_id}", params={"role": "supervisor"}).json()
+    detail = api.get(f"/collections/cases/{case_id}").json()
     assert [c["allowed"] for c in detail["contacts"]] == [False, True]
+    assert {c["collector_id"] for c in detail["contacts"]} == {"admin"}  # the signed-in one
     assert [c["at"] for c in detail["contacts"]] == ["2026-03-01T13:30:00+00:00",
                                                      "2026-03-02T02:00:00+00:00"]
 
@@ -179,9 +181,15 @@ def cli() -> typer.Typer:
     return app
 
 
-def invoke(monkeypatch: pytest.MonkeyPatch, args: list[str], now: str | None = None) -> Any:
-    """Run the CLI in process at the clock ``now`` (development mode)."""
+def invoke(monkeypatch: pytest.MonkeyPatch, args: list[str], now: str | None = None,
+           operator: str = "admin") -> Any:
+    """Run the CLI in process at the clock ``now`` (development mode) as the local operator
+    ``operator`` (on a database without users, its first administrator)."""
+    import lendcore.access.commands  # noqa: F401 (wires who the local operator is)
+
     monkeypatch.setattr(cli_support, "_CLOCK", None)
+    monkeypatch.setattr(cli_support, "_PRINCIPALS", {}, raising=False)
+    monkeypatch.setenv("LENDCORE_OPERATOR", operator)
     if now is not None:
         monkeypatch.setenv("LENDCORE_MODE", "development")
         monkeypatch.setenv("LENDCORE_CLOCK", now)
@@ -192,9 +200,9 @@ def test_the_cli_checks_a_contact_at_the_servers_clock(
         db: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch) -> None:
     _, case_id = db
     args = ["check", "--case", str(case_id), "--channel", "call", "--to", "borrower",
-            "--collector", "C042", "--json"]
+            "--json"]
     refused = invoke(monkeypatch, args, "2026-03-01T21:30+08:00")
-    assert refused.exit_code == 1
+    assert refused.exit_code == 1, (refused.exception, refused.output)
     out = json.loads(refused.stdout)
     assert out["allowed"] is False and out["reasons"][0]["code"] == "quiet_hours"
     allowed = invoke(monkeypatch, args, "2026-03-02T09:00+08:00")
@@ -212,22 +220,36 @@ def test_the_same_key_from_the_api_and_the_cli_is_the_same_contact(
                      json=call(case_id, outcome="answered", recording_ref="rec-1"))
     assert first.status_code == 200
     again = invoke(monkeypatch, [
-        "contact", "--case", str(case_id), "--channel", "call", "--collector", "C042",
+        "contact", "--case", str(case_id), "--channel", "call",
         "--outcome", "answered", "--recording-ref", "rec-1", "--key", "k-1", "--json"],
         "2026-03-02T11:00+08:00")
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout) == first.json()
 
 
-def test_the_cli_lists_cases_by_bucket_with_ids_and_banded_amounts(
+def test_the_cli_lists_cases_by_bucket_with_ids_and_amounts_by_the_operators_roles(
         db: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    _, case_id = db
+    engine, case_id = db
+    add_staff(engine, "admin")
+    add_staff(engine, "li.wei", "collector")
     m2 = invoke(monkeypatch, ["cases", "--bucket", "M2", "--json"])
     assert m2.exit_code == 0, m2.output
     (row,) = json.loads(m2.stdout)
-    assert row["id"] == case_id and row["amounts"]["overdue_principal"] == "1000-5000"
+    assert row["id"] == case_id and row["amounts"]["overdue_principal"] == "1234.56"
     m3 = invoke(monkeypatch, ["cases", "--bucket", "M3", "--json"])
     assert json.loads(m3.stdout) == []
+    mine = invoke(monkeypatch, ["cases", "--json"], operator="li.wei")
+    assert mine.exit_code == 0 and json.loads(mine.stdout) == []  # nothing assigned yet
+    other = invoke(monkeypatch, ["case", "--case", str(case_id)], operator="li.wei")
+    assert isinstance(other.exception, Forbidden)
+    given = invoke(monkeypatch, ["assign-collector", "--case", str(case_id),
+                                 "--collector", "li.wei"])
+    assert given.exit_code == 0 and json.loads(given.stdout)["collector"] == "li.wei"
+    (row,) = json.loads(invoke(monkeypatch, ["cases", "--json"], operator="li.wei").stdout)
+    assert row["amounts"]["overdue_principal"] == "1000-5000"  # a collector: bands
+    detail = invoke(monkeypatch, ["case", "--case", str(case_id)], operator="li.wei")
+    assert json.loads(detail.stdout)["assignee"]["collector"] == "li.wei"
+    assert invoke(monkeypatch, ["cases", "--role", "supervisor"]).exit_code == 2  # no option
 
 
 @pytest.mark.parametrize(("args", "field"), [
@@ -242,10 +264,10 @@ def test_the_cli_lists_cases_by_bucket_with_ids_and_banded_amounts(
      "--reviewed-on"),
     (["complaint-open", "--customer", "1", "--channel", "app", "--summary", "x" * 2001],
      "--summary"),
-    (["plan-offer", "--case", "1", "--loan", "1", "--installments", "61",
-      "--proposed-by", "C-7"], "--installments"),
-    (["plan-offer", "--case", "1", "--loan", "1", "--installments", "6", "--proposed-by",
-      "C-7", "--waive-penalty", "1,5"], "--waive-penalty"),
+    (["plan-offer", "--case", "1", "--loan", "1", "--installments", "61"], "--installments"),
+    (["plan-offer", "--case", "1", "--loan", "1", "--installments", "6",
+      "--waive-penalty", "1,5"], "--waive-penalty"),
+    (["assign-collector", "--case", "1", "--collector", "li wei"], "--collector"),
 ])
 def test_the_cli_refuses_a_bad_option_naming_it(
         db: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch, args: list[str],
@@ -265,9 +287,18 @@ def test_the_cli_refuses_a_future_review_and_takes_todays(
     assert today.exit_code == 0 and json.loads(today.stdout)["last_reviewed_on"] == "2026-03-01"
 
 
-def test_the_cli_has_no_date_options_any_more(
+def test_the_cli_has_no_date_options_any_more_nor_options_naming_who_acts(
         db: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch) -> None:
     for args in (["complaints", "--date", "2026-03-20"], ["sync", "--date", "2026-03-01"],
+                 ["check", "--case", "1", "--channel", "call", "--collector", "C042"],
+                 ["contact", "--case", "1", "--channel", "call", "--outcome", "answered",
+                  "--agency", "AG-1"],
+                 ["reachability", "--case", "1", "--unreachable", "--by", "C042"],
+                 ["plan-offer", "--case", "1", "--loan", "1", "--installments", "6",
+                  "--proposed-by", "C-7"],
+                 ["complaint-extend", "--complaint", "1", "--days", "10", "--reason", "x",
+                  "--approved-by", "S1"],
+                 ["case", "--case", "1", "--role", "supervisor"],
                  ["agency-review", "--code", "AG-1", "--reviewed-on", "2026-03-01"],
                  ["complaint-resolve", "--complaint", "1", "--resolution", "x",
                   "--resolved-on", "2026-03-01"]):

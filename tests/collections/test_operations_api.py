@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from lendcore.api.app import create_app
 from lendcore.store.core_tables import customers
 from lendcore.store.uow import UnitOfWork
+from tests.auth import signed_in
 from tests.servicing.helpers import start_book
 from tests.servicing.test_plans import DAY0, _overdue_loan
 
@@ -21,7 +22,7 @@ from tests.servicing.test_plans import DAY0, _overdue_loan
 def _reasons(client: TestClient, case_id: int) -> list[str]:
     r = client.post("/collections/contacts/check", json={
         "case_id": case_id, "channel": "call", "to": "contact", "number": "13800000000",
-        "collector_id": "C-1", "recorded": True})
+        "recorded": True})
     assert r.status_code == 200, r.text
     return [x["code"] for x in r.json()["reasons"]]
 
@@ -30,17 +31,22 @@ def test_an_emergency_contact_may_be_called_only_once_the_borrower_is_marked_unr
         engine: Engine) -> None:
     _, case_id, _ = _overdue_loan(engine)
     with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        signed_in(client, engine, "sup.one", "collections_supervisor")
         assert "third_party_not_allowed" in _reasons(client, case_id)
         r = client.post(f"/collections/cases/{case_id}/reachability",
-                        json={"unreachable": True, "by": "C-1"})
+                        json={"unreachable": True})
         assert r.status_code == 200, r.text
         assert "third_party_not_allowed" not in _reasons(client, case_id)
+        history = client.get(f"/collections/cases/{case_id}").json()["history"]
+        assert history[-1]["event"] == "marked_unreachable"
+        assert history[-1]["detail"] == {"by": "sup.one"}  # the signed-in operator
 
 
 def test_agencies_are_added_once_and_reviewed_by_code_on_the_business_date(
         engine: Engine) -> None:
     start_book(engine, DAY0)
     with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        signed_in(client, engine)
         body = {"code": "AG-1", "name": "East Recoveries", "last_reviewed_on": "2025-12-01"}
         assert client.post("/collections/agencies", json=body).status_code == 201
         again = client.post("/collections/agencies", json=body)
@@ -59,6 +65,7 @@ def test_a_complaint_marked_complex_gets_30_days_and_can_be_resolved(engine: Eng
     with UnitOfWork(engine, read_only=True) as uow:
         customer_id = uow.conn.execute(select(customers.c.id)).scalar_one()
     with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        signed_in(client, engine, "cs.one", "customer_service")
         opened = client.post("/collections/complaints", json={
             "customer_id": customer_id, "channel": "call", "summary": "disputes a penalty"})
         assert opened.status_code == 200, opened.text
@@ -66,6 +73,10 @@ def test_a_complaint_marked_complex_gets_30_days_and_can_be_resolved(engine: Eng
         complaint_id = opened.json()["complaint_id"]
         complex_ = client.post(f"/collections/complaints/{complaint_id}/complex")
         assert complex_.json()["deadline"] == date(2026, 3, 16).isoformat()
+        extended = client.post(f"/collections/complaints/{complaint_id}/extend",
+                               json={"days": 40, "reason": "needs the bank's records"})
+        assert extended.status_code == 200, extended.text
+        assert extended.json()["extension_approved_by"] == "cs.one"
         done = client.post(f"/collections/complaints/{complaint_id}/resolve",
                            json={"resolution": "penalty explained"})
         assert done.status_code == 200 and done.json()["resolved_on"] == "2026-02-14"

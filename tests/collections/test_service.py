@@ -12,6 +12,7 @@ from lendcore.collections import complaint_service, queries, service
 from lendcore.collections.config import Channel
 from lendcore.collections.guard import Outcome, ProposedContact, Target
 from lendcore.collections.plans import PlanOffer
+from lendcore.customers import consents
 from lendcore.errors import InvalidInput, RuleViolation
 from lendcore.store.collections_tables import collection_case_history, collection_contacts
 from lendcore.store.servicing_tables import loans
@@ -207,6 +208,9 @@ def test_an_agency_gets_a_case_only_after_the_outsourcing_notice_and_a_current_r
         with pytest.raises(RuleViolation) as err:
             service.assign_agency(uow, case_id, "AG-OLD")
         assert err.value.code == "agency_review_overdue"
+        customer_id = queries.case_detail(uow.conn, case_id).case.customer_id
+        consents.record(uow, customer_id, "collection_sharing", consents.CONSENT_VERSION, True,
+                        "app", actor="test", at=datetime.fromisoformat("2026-03-01T09:00+08:00"))
         assert service.assign_agency(uow, case_id, "AG1").assigned_on == D1
         case = queries.case_detail(uow.conn, case_id).case
         assert (case.assignee_kind, case.agency_code) == ("agency", "AG1")

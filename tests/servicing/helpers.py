@@ -100,12 +100,16 @@ def make_cli(engine: Engine, monkeypatch: Any, operator: str = "ops.wang") -> An
     import typer
     from typer.testing import CliRunner
 
+    import lendcore.access.commands  # noqa: F401 (wires the CLI's local operator)
     from lendcore.customers import commands as customers_cli
     from lendcore.errors import LendcoreError
     from lendcore.servicing import commands as servicing_cli
 
     monkeypatch.setenv("LENDCORE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("LENDCORE_OPERATOR", operator)
+    from tests.auth import add_staff
+
+    add_staff(engine, operator, "administrator")  # the local operator is a user
     app = typer.Typer()
     customers_cli.register(app)
     servicing_cli.register(app)

@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lendcore.access import guard
 from lendcore.clock import Clock, clock_from_environment
 from lendcore.errors import LendcoreError
 
@@ -90,18 +91,31 @@ class _TooLarge(StarletteHTTPException):
 
 
 class RequestPipeline:
-    """What every HTTP request passes before its route (a pure ASGI middleware: a few
-    microseconds). Today: a body must be JSON and at most :data:`MAX_BODY_BYTES`. Sign-in,
-    permissions and the audit trail belong here too, so that they cover every route."""
+    """What every HTTP request passes before its route (a pure ASGI middleware): who calls
+    (``access.guard.authenticate``: no credentials or refused ones are a 401 before any
+    route, except on the public paths); then a body must be JSON and at most
+    :data:`MAX_BODY_BYTES`. Each route then declares its permission (``guard.allow``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or ())
+        if scope["path"] not in guard.PUBLIC_PATHS:
+            try:
+                principal = await guard.authenticate(scope["app"].state.engine, headers)
+            except LendcoreError as exc:  # 401: who calls is unknown; nothing runs
+                response = lendcore_error_response(exc)
+                response.headers["WWW-Authenticate"] = 'Bearer realm="lendcore"'
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})["principal"] = principal
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
         length = headers.get(b"content-length")
         has_body = b"transfer-encoding" in headers or (length is not None and length != b"0")
         if has_body:
@@ -156,6 +170,7 @@ def _pool_capacity(engine: Engine) -> int:
 
 def create_app(engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
     from lendcore import wiring
+    from lendcore.access.tokens import require_signing_key
     from lendcore.pii import require_keys
     from lendcore.store.db import checkpoint_in_background, make_engine, upgrade
 
@@ -170,6 +185,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
         yield
 
     require_keys()  # the server refuses to start with development keys outside development mode
+    require_signing_key()  # ... and with the development token key
     app = FastAPI(title="lendcore", version="0.1.0", description="Consumer-credit core API.",
                   lifespan=lifespan)
     if engine is None:
@@ -182,6 +198,7 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
     _error_handlers(app)
     for router in wiring.routers():
         app.include_router(router)
+    _document_permissions(app, api_routes())
     # Everything built so far (modules, routes, schemas, the engine) lives as long as the
     # process: moved out of the collector's generations, a full collection no longer walks it,
     # so it stops showing as a multi-millisecond pause in a request's latency.
@@ -209,3 +226,45 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
         return unexpected_error_response(exc)
+
+
+def api_routes() -> list[Any]:
+    """Every API route, as its router declares it (path with the router's prefix)."""
+    from fastapi.routing import APIRoute
+
+    from lendcore import wiring
+
+    return [r for router in wiring.routers() for r in router.routes if isinstance(r, APIRoute)]
+
+
+def _document_permissions(app: FastAPI, routes: list[Any]) -> None:
+    """Each operation in the OpenAPI document names its permission (``x-permission``; null:
+    public), beside the security schemes FastAPI lists from the routes' dependencies."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        for route in routes:
+            permission = route_permission(route)
+            for method in route.methods:
+                operation = schema["paths"][route.path_format].get(method.lower())
+                if operation is not None:
+                    operation["x-permission"] = permission
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def route_permission(route: Any) -> str | None:
+    """The permission a route declares (``guard.allow``), None for a public one; a route that
+    declares neither is a ``RuntimeError`` (tests hold every route to one)."""
+    found = [d.call for d in route.dependant.dependencies
+             if isinstance(d.call, (guard.Allow, guard._Public))]
+    if len(found) != 1:
+        raise RuntimeError(f"{route.path} declares {len(found)} permissions (one is needed)")
+    permission: str | None = found[0].permission
+    return permission

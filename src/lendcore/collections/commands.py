@@ -1,17 +1,21 @@
 """``lendcore collections ...``: cases, the contact guard, agencies, plans, complaints.
 
     lendcore collections cases --bucket M2 --json
-    lendcore collections check --case 7 --channel call --to borrower --collector C042 --json
-    lendcore collections contact --case 7 --channel call --collector C042 --outcome answered \\
+    lendcore collections assign-collector --case 7 --collector li.wei
+    lendcore collections check --case 7 --channel call --to borrower --json
+    lendcore collections contact --case 7 --channel call --outcome answered \\
         --recording-ref rec-1
     lendcore collections complaints --json
     lendcore collections sync
 
 Each command builds the same command object the API builds (``operations``) and runs it as
-the local operator; no option sets a date or a time (a contact happens now, on the server's
-clock; the rest on the business date). The one dated option is ``agency-add --reviewed-on``,
-the agency's last review, never after the business date. ``--key`` makes a retry the same
-command as the API request with that ``Idempotency-Key``.
+the local operator (``LENDCORE_OPERATOR``): they are the collector of a contact, the one who
+marks a borrower unreachable, offers a plan or approves an extension, and their roles decide
+which cases they see (a collector: the ones assigned to them) and how (bands or exact amounts);
+no option names a person acting or a role. No option sets a date or a time (a contact happens
+now, on the server's clock; the rest on the business date). The one dated option is
+``agency-add --reviewed-on``, the agency's last review, never after the business date.
+``--key`` makes a retry the same command as the API request with that ``Idempotency-Key``.
 
 Exit codes: 0 done (``check`` and ``contact``: the contact is allowed), 1 the guard refused the
 contact, 2 an input or business error (one line on stderr, mapped in ``lendcore.cli``).
@@ -25,7 +29,6 @@ import typer
 
 from lendcore.cli_support import context, echo, read, run
 from lendcore.collections import complaint_service, operations, queries, views
-from lendcore.collections.cases import Role
 from lendcore.collections.config import (
     RULE_COMPLAINT_MAX_DAYS,
     RULE_MAX_PLAN_INSTALLMENTS,
@@ -45,12 +48,10 @@ from lendcore.collections.fields import (
     REASON_MAX,
     RECORDING_MAX,
     REFERENCE_MAX,
-    ROLES,
     SUMMARY_MAX,
     TEMPLATE_MAX,
     VISIT_STAFF_MAX,
     check_number,
-    check_optional_identifier,
     check_optional_text,
 )
 from lendcore.collections.guard import Outcome, Target
@@ -84,44 +85,38 @@ def _print(data: Any, as_json: bool) -> None:
         typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
 
 
-def _role(role: str) -> Role:
-    return Role(check_choice(role, "--role", ROLES))
-
-
 # --- cases -------------------------------------------------------------------------------------
 @collections_app.command("cases")
 def cases_cmd(
     bucket: str | None = typer.Option(None, help="only this bucket, e.g. M2"),
     status: str = typer.Option("open", help="open | closed"),
-    role: str = typer.Option("collector", help="collector/agency see bands; supervisor exact"),
     after: str = typer.Option("0", help="the last case id of the page before"),
     limit: str = typer.Option(str(queries.DEFAULT_PAGE), help=f"at most {queries.MAX_PAGE}"),
     as_json: bool = JSON,
 ) -> None:
-    """List collection cases with their ids, by id."""
-    shown = _role(role)
+    """List collection cases with their ids, by id (a collector: the ones assigned to them;
+    amounts exact for a supervisor, bands otherwise)."""
+    who = context().principal
     rows = read(lambda conn: queries.list_cases(
             conn, bucket=None if bucket is None else check_choice(bucket, "--bucket",
                                                                   BUCKET_NAMES),
             status=check_choice(status, "--status", CASE_STATUSES),
             after_id=check_count(after, "--after", 0, 2**63 - 1),
-            limit=check_count(limit, "--limit", 1, queries.MAX_PAGE)))
-    _print(views.cases(rows, shown), as_json)
+            limit=check_count(limit, "--limit", 1, queries.MAX_PAGE), principal=who))
+    _print(views.cases(rows, views.view_role(who)), as_json)
 
 
 @collections_app.command("case")
-def case_cmd(case: str = typer.Option(..., "--case", help="case id"),
-             role: str = typer.Option("collector", help="collector/agency see bands; "
-                                                        "supervisor exact")) -> None:
+def case_cmd(case: str = typer.Option(..., "--case", help="case id")) -> None:
     """One case with its history, contacts, promises and plans (JSON)."""
-    shown = _role(role)
-    echo(views.case_detail(read(queries.case_detail, check_id(case, "--case")), shown))
+    who = context().principal
+    echo(views.case_detail(read(queries.case_detail_for, who, check_id(case, "--case")),
+                           views.view_role(who)))
 
 
 # --- contacts ----------------------------------------------------------------------------------
-def _contact(case: str, channel: str, to: str, collector: str | None, agency: str | None,
-             number: str | None, template: str | None, collectors: str | None,
-             recorded: bool) -> operations.Contact:
+def _contact(case: str, channel: str, to: str, number: str | None, template: str | None,
+             collectors: str | None, recorded: bool) -> operations.Contact:
     staff = tuple(c.strip() for c in (collectors or "").split(",") if c.strip())
     if len(staff) > VISIT_STAFF_MAX:
         raise InvalidInput(f"at most {VISIT_STAFF_MAX} collectors", field="--collectors")
@@ -130,8 +125,6 @@ def _contact(case: str, channel: str, to: str, collector: str | None, agency: st
         channel=Channel(check_choice(channel, "--channel", CONTACT_CHANNELS)),
         target=Target(check_choice(to, "--to", CONTACT_TARGETS)),
         number=None if number is None else check_number(number, "--number"),
-        collector_id=check_optional_identifier(collector, "--collector"),
-        agency_code=check_optional_identifier(agency, "--agency"),
         template=check_optional_text(template, "--template", TEMPLATE_MAX),
         collectors=tuple(check_identifier(c, "--collectors") for c in staff),
         recorded=recorded)
@@ -140,11 +133,10 @@ def _contact(case: str, channel: str, to: str, collector: str | None, agency: st
 CASE = typer.Option(..., "--case", help="case id")
 CHANNEL = typer.Option(..., help="call | sms | app | visit")
 TO = typer.Option("borrower", "--to", help="borrower | contact")
-COLLECTOR = typer.Option(None, help="collector id")
-AGENCY = typer.Option(None, help="agency code when an agency contacts")
 NUMBER = typer.Option(None, help="which number (defaults to the target's own)")
-TEMPLATE = typer.Option(None, help="message text or call script")
-COLLECTORS = typer.Option(None, help="visit staff, comma separated")
+TEMPLATE = typer.Option(None, help="message text or call script (a message carries your "
+                                    "username)")
+COLLECTORS = typer.Option(None, help="visit staff besides you, comma separated")
 RECORDED = typer.Option(True, "--recorded/--not-recorded", help="the call or visit is recorded")
 
 
@@ -161,31 +153,29 @@ def _verdict(result: dict[str, Any], as_json: bool) -> None:
 
 @collections_app.command("check")
 def check_cmd(case: str = CASE, channel: str = CHANNEL, to: str = TO,
-              collector: str | None = COLLECTOR, agency: str | None = AGENCY,
               number: str | None = NUMBER, template: str | None = TEMPLATE,
               collectors: str | None = COLLECTORS, recorded: bool = RECORDED,
               as_json: bool = JSON) -> None:
-    """Would the compliance guard allow this contact now? (records nothing)"""
-    contact = _contact(case, channel, to, collector, agency, number, template, collectors,
-                       recorded)
-    verdict = read(operations.check_contact, contact, context().now)
+    """Would the compliance guard allow this contact by you now? (records nothing)"""
+    contact = _contact(case, channel, to, number, template, collectors, recorded)
+    verdict = read(operations.check_contact, contact, context())
     _verdict(views.verdict(verdict), as_json)
 
 
 @collections_app.command("contact")
 def contact_cmd(
-    case: str = CASE, channel: str = CHANNEL, to: str = TO, collector: str | None = COLLECTOR,
-    agency: str | None = AGENCY, number: str | None = NUMBER, template: str | None = TEMPLATE,
-    collectors: str | None = COLLECTORS, recorded: bool = RECORDED,
+    case: str = CASE, channel: str = CHANNEL, to: str = TO, number: str | None = NUMBER,
+    template: str | None = TEMPLATE, collectors: str | None = COLLECTORS,
+    recorded: bool = RECORDED,
     outcome: str = typer.Option(..., help=" | ".join(CONTACT_OUTCOMES)),
     recording_ref: str | None = typer.Option(None, help="where the recording is kept"),
     promise_amount: str | None = typer.Option(None, help="promised yuan, e.g. 500.00"),
     promise_date: str | None = typer.Option(None, help="promised by YYYY-MM-DD"),
     key: str | None = KEY, as_json: bool = JSON,
 ) -> None:
-    """Check a contact happening now and log it (a refusal is logged too, exit 1)."""
+    """Check a contact by you happening now and log it (a refusal is logged too, exit 1)."""
     command = operations.RecordContact(
-        _contact(case, channel, to, collector, agency, number, template, collectors, recorded),
+        _contact(case, channel, to, number, template, collectors, recorded),
         Outcome(check_choice(outcome, "--outcome", CONTACT_OUTCOMES)),
         check_optional_text(recording_ref, "--recording-ref", RECORDING_MAX),
         None if promise_amount is None else parse_money(promise_amount, "--promise-amount"),
@@ -213,16 +203,24 @@ def assign_cmd(case: str = CASE, agency: str = typer.Option(..., help="agency co
                                      check_identifier(agency, "--agency")), key))
 
 
+@collections_app.command("assign-collector")
+def assign_collector_cmd(case: str = CASE,
+                         collector: str = typer.Option(..., help="the collector's username"),
+                         key: str | None = KEY) -> None:
+    """Assign a case to an in-house collector: of the collectors, only they see it."""
+    echo(run(operations.AssignCollector(check_id(case, "--case"),
+                                        check_identifier(collector, "--collector")), key))
+
+
 @collections_app.command("reachability")
 def reachability_cmd(
     case: str = CASE,
     unreachable: bool = typer.Option(..., "--unreachable/--reachable",
                                      help="emergency contacts only while unreachable"),
-    by: str = typer.Option(..., help="collector id"), key: str | None = KEY,
+    key: str | None = KEY,
 ) -> None:
-    """Mark a borrower unreachable (or reachable again) today."""
-    echo(run(operations.MarkUnreachable(check_id(case, "--case"), unreachable,
-                                        check_identifier(by, "--by")), key))
+    """Mark a borrower unreachable (or reachable again) today, as established by you."""
+    echo(run(operations.MarkUnreachable(check_id(case, "--case"), unreachable), key))
 
 
 @collections_app.command("agency-add")
@@ -256,38 +254,41 @@ def sync_cmd() -> None:
 
 
 # --- plans -------------------------------------------------------------------------------------
+_WAIVER = "needs --reason; signing the plan then needs a checker (plan.sign:check)"
+
+
 @collections_app.command("plan-offer")
 def plan_offer_cmd(
     case: str = CASE, loan: str = typer.Option(..., "--loan", help="the case's loan"),
     installments: str = typer.Option(..., help=f"1 to {RULE_MAX_PLAN_INSTALLMENTS}"),
-    proposed_by: str = typer.Option(..., help="collector id"),
     method: str = typer.Option("equal-installment", help=" | ".join(PLAN_METHODS)),
-    waive_penalty: str = typer.Option("0", help="yuan; needs --approved-by and --reason"),
-    waive_interest: str = typer.Option("0", help="yuan; needs --approved-by and --reason"),
-    approved_by: str | None = typer.Option(None, help="who approved the waiver"),
+    waive_penalty: str = typer.Option("0", help=f"yuan; {_WAIVER}"),
+    waive_interest: str = typer.Option("0", help=f"yuan; {_WAIVER}"),
     reason: str | None = typer.Option(None, help="why the waiver"),
     key: str | None = KEY, as_json: bool = JSON,
 ) -> None:
-    """Offer a negotiated repayment plan (协商还款) today."""
+    """Offer a negotiated repayment plan (协商还款) today, as you."""
     result = run(operations.OfferPlan(
         check_id(case, "--case"), check_id(loan, "--loan"),
         check_count(installments, "--installments", 1, RULE_MAX_PLAN_INSTALLMENTS),
-        check_text(proposed_by, "--proposed-by", PERSON_MAX),
         Method(check_choice(method, "--method", PLAN_METHODS)),
         parse_money(waive_penalty, "--waive-penalty", allow_zero=True),
         parse_money(waive_interest, "--waive-interest", allow_zero=True),
-        check_optional_text(approved_by, "--approved-by", PERSON_MAX),
         check_optional_text(reason, "--reason", REASON_MAX)), key)
     _print(result, as_json)
 
 
 @collections_app.command("plan-sign")
 def plan_sign_cmd(plan: str = typer.Option(..., "--plan", help="the offered plan's id"),
-                  signed_by: str = typer.Option("borrower", help="who signed"),
+                  signed_by: str = typer.Option("borrower", help="the borrower's side: who "
+                                                "signed, or how"),
                   key: str | None = KEY) -> None:
-    """Sign an offered plan today: the loan is restructured as offered and collection stops."""
-    echo(run(operations.SignPlan(check_id(plan, "--plan"),
-                                 check_text(signed_by, "--signed-by", PERSON_MAX)), key))
+    """Sign an offered plan today: the loan is restructured as offered and collection stops.
+    A plan with a waiver waits for a checker instead (`lendcore pending approve`)."""
+    plan_id = check_id(plan, "--plan")
+    read(operations.check_plan_scope, context().principal, plan_id)
+    echo(run(operations.SignPlan(plan_id, check_text(signed_by, "--signed-by", PERSON_MAX)),
+             key))
 
 
 # --- complaints --------------------------------------------------------------------------------
@@ -325,14 +326,12 @@ def complaint_complex_cmd(complaint: str = COMPLAINT, key: str | None = KEY) -> 
 @collections_app.command("complaint-extend")
 def complaint_extend_cmd(complaint: str = COMPLAINT,
                          days: str = typer.Option(..., help=f"at most {RULE_COMPLAINT_MAX_DAYS}"),
-                         approved_by: str = typer.Option(..., help="who approved"),
                          reason: str = typer.Option(..., help="why"),
                          key: str | None = KEY) -> None:
-    """Extend a complaint's deadline (approved, with a reason; 60 days at most)."""
+    """Extend a complaint's deadline (approved by you, with a reason; 60 days at most)."""
     echo(run(operations.ExtendComplaint(
         check_id(complaint, "--complaint"),
         check_count(days, "--days", 1, RULE_COMPLAINT_MAX_DAYS),
-        check_text(approved_by, "--approved-by", PERSON_MAX),
         check_text(reason, "--reason", REASON_MAX)), key))
 
 

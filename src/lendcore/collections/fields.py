@@ -13,7 +13,7 @@ sets. The same rule refuses the same input from the API (422 naming the field) a
     lendcore.errors.InvalidInput: channel: accepted: call, sms, app, visit (got 'fax')
 
 The maxima follow the columns the values are stored in (``collection_*`` tables): a person
-(``proposed_by``, ``signed_by``) 64 characters, an agency name 255, a recording reference 255,
+(``signed_by``) 64 characters, an agency name 255, a recording reference 255,
 a notice reference 128; free text that has no column limit gets one here (a message or script
 1,000 characters, a complaint's summary or resolution 2,000, a reason 500).
 """
@@ -33,7 +33,7 @@ from lendcore.edge import (  # re-exported: the CLI's checks live in edge
 )
 from lendcore.errors import InvalidInput
 
-PERSON_MAX = 64  # proposed_by, approved_by, signed_by: String(64) columns
+PERSON_MAX = 64  # signed_by (the borrower's side of a signature): a String(64) column
 NAME_MAX = 255  # an agency's name
 RECORDING_MAX = 255  # where the call or visit recording is kept
 REFERENCE_MAX = 128  # a notice's reference (letter number, message id)
@@ -67,7 +67,6 @@ ContactOutcomeName = Literal["answered", "no_answer", "busy", "delivered", "fail
 NoticeChannel = Literal["sms", "app", "call", "visit", "letter", "email"]
 ComplaintChannel = Literal["call", "app", "sms", "email", "letter", "visit", "regulator", "web"]
 PlanMethod = Literal["equal-installment", "equal-principal"]
-RoleName = Literal["collector", "agency", "supervisor"]
 CaseStatus = Literal["open", "closed"]
 BucketName = Literal["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7"]
 
@@ -77,7 +76,6 @@ CONTACT_OUTCOMES: tuple[str, ...] = get_args(ContactOutcomeName)
 NOTICE_CHANNELS: tuple[str, ...] = get_args(NoticeChannel)
 COMPLAINT_CHANNELS: tuple[str, ...] = get_args(ComplaintChannel)
 PLAN_METHODS: tuple[str, ...] = get_args(PlanMethod)
-ROLES: tuple[str, ...] = get_args(RoleName)
 CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)
 BUCKET_NAMES: tuple[str, ...] = get_args(BucketName)
 

@@ -7,9 +7,17 @@ plan's offer and signature happen on the business date (``clock.business_date``)
 field is :class:`AddAgency`'s ``last_reviewed_on``, a fact from before the agency came to us,
 refused after the business date::
 
-    execute(engine, RecordContact(Contact(7, Channel.CALL, collector_id="C042", recorded=True),
+    execute(engine, RecordContact(Contact(7, Channel.CALL, recorded=True),
                                   Outcome.ANSWERED, recording_ref="rec-1"),
-            ctx=Context(now=clock.now()))
+            ctx=Context(now=clock.now(), actor="li.wei"))
+
+No command names the operator acting either: who contacted, marked a borrower unreachable,
+offered a plan, approved a waiver or a complaint's extension is ``ctx.actor`` (the signed-in
+principal, the CLI's local operator), and an agency collector's agency is their principal's.
+Each command declares its permission (``access.policy``) and, when it acts on a case, its
+subject (``("case", id)``): a collector reaches only the cases assigned to them, an agency
+collector only its agency's (``queries.case_in_scope``). Signing a plan that waives penalty or
+interest needs a second person (:meth:`SignPlan.needs_checker`, four eyes).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
+from lendcore import scope
 from lendcore.clock import business_date
 from lendcore.collections import (
     complaint_service,
@@ -32,34 +41,57 @@ from lendcore.collections import (
 from lendcore.collections.config import Channel
 from lendcore.collections.guard import GuardResult, Outcome, ProposedContact, Target
 from lendcore.collections.plans import Waiver
+from lendcore.errors import Forbidden
+from lendcore.money import format_yuan
+from lendcore.principal import Principal
 from lendcore.runner import Command, Context
 from lendcore.schedules import Method
 from lendcore.store.uow import UnitOfWork
 
-
 # --- contacts ----------------------------------------------------------------------------------
+CASE = "case"
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """A contact a collector proposes, without its time: it happens when it is recorded."""
+    """A contact a collector proposes, without its time (it happens when it is recorded) and
+    without its collector (the operator who records it: ``ctx.actor``)."""
 
     case_id: int
     channel: Channel
     target: Target = Target.BORROWER
     number: str | None = None  # which number; the target's own when None
-    collector_id: str | None = None
-    agency_code: str | None = None  # None: in-house
+    # In-house when None. Only code in this process (the demo) names an agency here; a
+    # principal's contact is its own agency's (an agency collector's) or in-house.
+    agency_code: str | None = None
     template: str | None = None  # message text or call script
-    collectors: tuple[str, ...] = ()  # visit staff
+    collectors: tuple[str, ...] = ()  # visit staff besides the collector
     recorded: bool = False
 
-    def at(self, now: datetime) -> ProposedContact:
-        return ProposedContact(self.channel, self.target, now, self.number, self.collector_id,
-                               self.agency_code, self.template, self.collectors, self.recorded)
+    def at(self, now: datetime, collector_id: str,
+           agency_code: str | None) -> ProposedContact:
+        return ProposedContact(self.channel, self.target, now, self.number, collector_id,
+                               agency_code, self.template, self.collectors, self.recorded)
+
+    def by(self, ctx: Context) -> ProposedContact:
+        """The contact as ``ctx``'s operator makes it now."""
+        return self.at(ctx.now, ctx.actor, _agency_of(ctx, self.agency_code))
 
 
-def check_contact(conn: Connection, contact: Contact, now: datetime) -> GuardResult:
-    """A read: would the guard allow ``contact`` now? (``runner.query``)."""
-    return contacts.check_contact_for_case(conn, contact.case_id, contact.at(now))
+def _agency_of(ctx: Context, named: str | None) -> str | None:
+    if ctx.principal is None:
+        return named
+    own = ctx.principal.agency_code
+    if named is not None and named != own:
+        raise Forbidden(f"{ctx.actor} does not act for agency {named}", field="agency_code")
+    return own
+
+
+def check_contact(conn: Connection, contact: Contact, ctx: Context) -> GuardResult:
+    """A read: would the guard allow ``contact`` by ``ctx``'s operator now? A case outside
+    their scope is a 403 (``runner.query``)."""
+    scope.check(conn, ctx.principal, (CASE, contact.case_id))
+    return contacts.check_contact_for_case(conn, contact.case_id, contact.by(ctx))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +99,20 @@ class RecordContact(Command):
     """Check a contact now and log it; a refusal is logged too (``allowed`` false)."""
 
     name: ClassVar[str] = "collections.record_contact"
+    permission: ClassVar[str] = "contact.record"
     contact: Contact
     outcome: Outcome
     recording_ref: str | None = None
     promise_amount_fen: int | None = None
     promise_date: date | None = None
 
+    def subject(self) -> scope.Subject:
+        return (CASE, self.contact.case_id)
+
     def run(self, uow: UnitOfWork, ctx: Context) -> contacts.RecordedContact:
         result = contacts.ContactOutcome(self.outcome, self.recording_ref,
                                          self.promise_amount_fen, self.promise_date)
-        return contacts.record_contact(uow, self.contact.case_id, self.contact.at(ctx.now),
-                                       result)
+        return contacts.record_contact(uow, self.contact.case_id, self.contact.by(ctx), result)
 
     def present(self, value: contacts.RecordedContact) -> dict[str, Any]:
         return views.recorded_contact(value)
@@ -89,9 +124,13 @@ class SendNotice(Command):
     """The borrower was told today that the case may go to an agency."""
 
     name: ClassVar[str] = "collections.send_notice"
+    permission: ClassVar[str] = "case.notify"
     case_id: int
     channel: str
     reference: str | None = None
+
+    def subject(self) -> scope.Subject:
+        return (CASE, self.case_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> outsourcing.Notice:
         return outsourcing.record_outsourcing_notice(uow, self.case_id, channel=self.channel,
@@ -104,8 +143,12 @@ class SendNotice(Command):
 @dataclass(frozen=True, slots=True)
 class AssignAgency(Command):
     name: ClassVar[str] = "collections.assign_agency"
+    permission: ClassVar[str] = "case.assign"
     case_id: int
     agency_code: str
+
+    def subject(self) -> scope.Subject:
+        return (CASE, self.case_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> outsourcing.Assignment:
         return outsourcing.assign_agency(uow, self.case_id, self.agency_code)
@@ -115,16 +158,40 @@ class AssignAgency(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class AssignCollector(Command):
+    """Assign a case to an in-house collector (a username): only they (of the collectors) see
+    it from now on."""
+
+    name: ClassVar[str] = "collections.assign_collector"
+    permission: ClassVar[str] = "case.assign"
+    case_id: int
+    collector: str
+
+    def subject(self) -> scope.Subject:
+        return (CASE, self.case_id)
+
+    def run(self, uow: UnitOfWork, ctx: Context) -> outsourcing.CollectorAssignment:
+        return outsourcing.assign_collector(uow, self.case_id, self.collector)
+
+    def present(self, value: outsourcing.CollectorAssignment) -> dict[str, Any]:
+        return views.collector_assignment(value)
+
+
+@dataclass(frozen=True, slots=True)
 class MarkUnreachable(Command):
-    """Mark the borrower unreachable (``unreachable=False``: reachable again)."""
+    """Mark the borrower unreachable (``unreachable=False``: reachable again), as established
+    by the operator running it."""
 
     name: ClassVar[str] = "collections.mark_unreachable"
+    permission: ClassVar[str] = "case.reachability"
     case_id: int
     unreachable: bool
-    by: str
+
+    def subject(self) -> scope.Subject:
+        return (CASE, self.case_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> outsourcing.Reachability:
-        return outsourcing.mark_unreachable(uow, self.case_id, self.unreachable, self.by)
+        return outsourcing.mark_unreachable(uow, self.case_id, self.unreachable, ctx.actor)
 
     def present(self, value: outsourcing.Reachability) -> dict[str, Any]:
         return views.reachability(value)
@@ -133,6 +200,7 @@ class MarkUnreachable(Command):
 @dataclass(frozen=True, slots=True)
 class AddAgency(Command):
     name: ClassVar[str] = "collections.add_agency"
+    permission: ClassVar[str] = "agency.manage"
     code: str
     agency_name: str
     last_reviewed_on: date  # back-dated fact: on or before the business date
@@ -149,6 +217,7 @@ class ReviewAgency(Command):
     """The agency's yearly review happened today."""
 
     name: ClassVar[str] = "collections.review_agency"
+    permission: ClassVar[str] = "agency.manage"
     code: str
 
     def run(self, uow: UnitOfWork, ctx: Context) -> outsourcing.Agency:
@@ -163,6 +232,7 @@ class SyncCases(Command):
     """The whole book's case sync on the business date (the night runs it per partition)."""
 
     name: ClassVar[str] = "collections.sync_cases"
+    permission: ClassVar[str] = "night.run"
 
     def run(self, uow: UnitOfWork, ctx: Context) -> sync.SyncReport:
         return sync.sync_book(uow, business_date(uow.conn))
@@ -174,41 +244,79 @@ class SyncCases(Command):
 # --- plans -------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OfferPlan(Command):
-    """Offer a negotiated repayment plan (协商还款) for one of the case's loans, today."""
+    """Offer a negotiated repayment plan (协商还款) for one of the case's loans, today, as the
+    operator running it. A waiver needs a reason here, and a checker when the plan is signed."""
 
     name: ClassVar[str] = "collections.offer_plan"
+    permission: ClassVar[str] = "plan.offer"
     case_id: int
     loan_id: int
     installments: int
-    proposed_by: str
     method: Method = Method.EQUAL_INSTALLMENT
     waive_penalty_fen: int = 0
     waive_interest_fen: int = 0
-    approved_by: str | None = None
     waiver_reason: str | None = None
 
+    def subject(self) -> scope.Subject:
+        return (CASE, self.case_id)
+
     def run(self, uow: UnitOfWork, ctx: Context) -> plan_service.OfferedPlan:
-        waiver = Waiver(self.waive_penalty_fen, self.waive_interest_fen, self.approved_by,
-                        self.waiver_reason)
+        waiver = Waiver(self.waive_penalty_fen, self.waive_interest_fen, self.waiver_reason)
         return plan_service.offer_plan(uow, self.case_id, self.loan_id,
                                        installments=self.installments,
-                                       proposed_by=self.proposed_by, method=self.method,
+                                       proposed_by=ctx.actor, method=self.method,
                                        waiver=waiver)
 
     def present(self, value: plan_service.OfferedPlan) -> dict[str, Any]:
         return views.offered_plan(value)
 
 
+def check_plan_scope(conn: Connection, principal: Principal | None, plan_id: int) -> None:
+    """A read: refuse (403) a plan whose case is outside ``principal``'s scope (a plan that
+    does not exist is left to the command's 404)."""
+    head = plan_service.plan_head(conn, plan_id)
+    if head is not None:
+        scope.check(conn, principal, (CASE, head.case_id))
+
+
 @dataclass(frozen=True, slots=True)
 class SignPlan(Command):
-    """The borrower signs an offered plan today; servicing restructures the loan as offered."""
+    """The borrower signs an offered plan today; servicing restructures the loan as offered.
+
+    ``signed_by`` is the borrower's side of the signature (who signed, or how: "borrower
+    (e-signature)"), not the operator recording it (``ctx.actor``, in the audit trail). A plan
+    that waives penalty or interest is four eyes: run by a principal, it is stored for a
+    checker (``plan.sign:check``), who may be neither the operator who asked to sign it
+    (``runner``) nor the one who offered the waiver (here); the checker is recorded as the
+    plan's ``approved_by``."""
 
     name: ClassVar[str] = "collections.sign_plan"
+    permission: ClassVar[str] = "plan.sign"
     plan_id: int
     signed_by: str
 
+    def needs_checker(self, conn: Connection) -> str | None:
+        head = plan_service.plan_head(conn, self.plan_id)
+        if head is None or head.status != "offered" or not head.waives:
+            return None  # nothing to check: it signs as it is, or is refused as it is
+        parts = [f"{format_yuan(fen)} yuan of {what}" for fen, what in (
+            (head.waived_penalty_fen, "penalty"), (head.waived_interest_fen, "interest"))
+            if fen]
+        return f"a plan that waives {' and '.join(parts)}"
+
     def run(self, uow: UnitOfWork, ctx: Context) -> plan_service.SignedPlan:
-        return plan_service.sign_plan(uow, self.plan_id, signed_by=self.signed_by)
+        head = plan_service.plan_head(uow.conn, self.plan_id)
+        approver = None
+        if head is not None:
+            scope.check(uow.conn, ctx.principal, (CASE, head.case_id))
+            if head.waives:
+                approver = ctx.actor
+                if ctx.principal is not None and ctx.actor == head.proposed_by:
+                    raise Forbidden(f"{ctx.actor} offered plan {self.plan_id}'s waiver and "
+                                    "cannot approve it: four eyes need another person",
+                                    field="plan_id", code="own_waiver")
+        return plan_service.sign_plan(uow, self.plan_id, signed_by=self.signed_by,
+                                      approved_by=approver)
 
     def present(self, value: plan_service.SignedPlan) -> dict[str, Any]:
         return views.signed_plan(value)
@@ -218,10 +326,14 @@ class SignPlan(Command):
 @dataclass(frozen=True, slots=True)
 class ReceiveComplaint(Command):
     name: ClassVar[str] = "collections.receive_complaint"
+    permission: ClassVar[str] = "complaint.receive"
     customer_id: int
     channel: str
     summary: str
     complex: bool = False
+
+    def subject(self) -> scope.Subject:
+        return ("customer", self.customer_id)  # a borrower: only their own
 
     def run(self, uow: UnitOfWork, ctx: Context) -> complaint_service.Complaint:
         return complaint_service.open_complaint(uow, self.customer_id, channel=self.channel,
@@ -236,6 +348,7 @@ class MarkComplaintComplex(Command):
     """A complex complaint is decided within 30 days of receipt instead of 15."""
 
     name: ClassVar[str] = "collections.mark_complaint_complex"
+    permission: ClassVar[str] = "complaint.handle"
     complaint_id: int
 
     def run(self, uow: UnitOfWork, ctx: Context) -> complaint_service.Complaint:
@@ -247,16 +360,17 @@ class MarkComplaintComplex(Command):
 
 @dataclass(frozen=True, slots=True)
 class ExtendComplaint(Command):
+    """Extend a complaint's deadline with a reason, approved by the operator running it."""
+
     name: ClassVar[str] = "collections.extend_complaint"
+    permission: ClassVar[str] = "complaint.handle"
     complaint_id: int
     days: int
-    approved_by: str
     reason: str
 
     def run(self, uow: UnitOfWork, ctx: Context) -> complaint_service.Complaint:
         return complaint_service.extend_complaint(uow, self.complaint_id, days=self.days,
-                                                  approved_by=self.approved_by,
-                                                  reason=self.reason)
+                                                  approved_by=ctx.actor, reason=self.reason)
 
     def present(self, value: complaint_service.Complaint) -> dict[str, Any]:
         return views.complaint(value)
@@ -267,6 +381,7 @@ class ResolveComplaint(Command):
     """The complaint is decided today."""
 
     name: ClassVar[str] = "collections.resolve_complaint"
+    permission: ClassVar[str] = "complaint.handle"
     complaint_id: int
     resolution: str
 

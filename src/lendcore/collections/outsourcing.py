@@ -18,7 +18,9 @@ from lendcore.clock import business_date
 from lendcore.collections import store
 from lendcore.collections.config import AssigneeKind, Channel, CollectionsConfig, default_config
 from lendcore.collections.strategy import agency_accepts_new_cases, agency_review_due
-from lendcore.errors import Conflict, InvalidInput, RuleViolation
+from lendcore.customers import consents
+from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from lendcore.store.access_tables import users
 from lendcore.store.collections_tables import collection_agencies, collection_notices
 from lendcore.store.uow import UnitOfWork
 
@@ -49,6 +51,14 @@ class Notice:
 class Assignment:
     case_id: int
     agency_code: str
+    assigned_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorAssignment:
+    case_id: int
+    collector: str
+    previous: str | None
     assigned_on: date
 
 
@@ -112,7 +122,8 @@ def review_agency(uow: UnitOfWork, code: str) -> Agency:
 def assign_agency(uow: UnitOfWork, case_id: int, agency_code: str, *,
                   config: CollectionsConfig | None = None) -> Assignment:
     """Outsource a case today: only in an agency bucket (M4+), only after the outsourcing
-    notice, only to an agency whose yearly review is current."""
+    notice, only to an agency whose yearly review is current, only with the borrower's current
+    consent to sharing with collection agencies (``customers.consents``)."""
     cfg = config or default_config()
     conn = uow.conn
     today = business_date(conn)
@@ -132,8 +143,34 @@ def assign_agency(uow: UnitOfWork, case_id: int, agency_code: str, *,
         raise RuleViolation(f"agency {agency_code} is past its yearly review "
                             f"(last {agency['last_reviewed_on']}) or inactive",
                             field="agency", code="agency_review_overdue")
+    # Sharing the debt with an agency needs the borrower's current consent (PIPL): 409
+    # ``consent_missing`` when never given or withdrawn.
+    consents.require(conn, int(case["customer_id"]), "collection_sharing", field="case_id")
     fresh = store.bump_case(conn, case, assignee_kind=AssigneeKind.AGENCY.value,
                             agency_id=agency["id"], next_action="agency_collection",
                             updated_on=today)
     store.add_history(conn, fresh, today, "assigned", {"agency": agency_code})
     return Assignment(case_id, agency_code, today)
+
+
+def assign_collector(uow: UnitOfWork, case_id: int, collector: str) -> CollectorAssignment:
+    """Assign an open case to an in-house collector today (a user holding the collector role,
+    not disabled): from then on that collector sees it (``queries.case_in_scope``), and the
+    collector it had before no longer does."""
+    conn = uow.conn
+    today = business_date(conn)
+    case = store.case_row(conn, case_id, lock=True)
+    if case["status"] != "open":
+        raise RuleViolation("the case is closed", field="case_id", code="case_closed")
+    user = conn.execute(select(users.c.roles, users.c.disabled)
+                        .where(users.c.username == collector)).first()
+    if user is None or user.disabled:
+        raise NotFound(f"no active user {collector!r}", field="collector")
+    if "collector" not in {r.strip() for r in str(user.roles).split(",")}:
+        raise RuleViolation(f"{collector} does not hold the collector role", field="collector",
+                            code="not_a_collector")
+    previous = case["collector"]
+    fresh = store.bump_case(conn, case, collector=collector, updated_on=today)
+    store.add_history(conn, fresh, today, "collector_assigned",
+                      {"collector": collector, "previous": previous})
+    return CollectorAssignment(case_id, collector, previous, today)

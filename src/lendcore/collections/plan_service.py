@@ -1,7 +1,10 @@
 """Negotiated repayment plans in storage: offered from a case, signed through servicing.
 
 Both happen on the server's business date. ``offer_plan`` prices the plan on the loan's balances
-of today and stores the offer. ``sign_plan(uow, plan_id, signed_by=...)`` records the signature
+of today and stores the offer, ``proposed_by`` the operator who offered it. A plan with a waiver
+is signed only with a second person's approval (four eyes, ``operations.SignPlan``): that
+checker is recorded as the plan's ``approved_by``. ``sign_plan(uow, plan_id, signed_by=...)``
+(``signed_by``: the borrower's side, how or by whom the plan was signed) records the signature
 and hands the loan to servicing in the same transaction (``servicing.service.apply_plan``: it
 replaces the installments exactly as offered, posts the ledger entries and floors the loan's
 class at 关注 for 12 months; collections never writes ``loans``), then freezes collection on the
@@ -13,12 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from lendcore.calendar import add_months
 from lendcore.clock import business_date
@@ -54,6 +57,33 @@ class SignedPlan:
     signed_by: str
     class_floor_until: date
     offer: PlanOffer
+    approved_by: str | None = None  # who let a waiver be signed (the checker)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanHead:
+    """What four eyes and the case scope need of a plan before it is signed."""
+
+    plan_id: int
+    case_id: int
+    status: str
+    proposed_by: str
+    waived_penalty_fen: int
+    waived_interest_fen: int
+
+    @property
+    def waives(self) -> bool:
+        return bool(self.waived_penalty_fen or self.waived_interest_fen)
+
+
+def plan_head(conn: Connection, plan_id: int) -> PlanHead | None:
+    c = collection_plans.c
+    row = conn.execute(select(c.id, c.case_id, c.status, c.proposed_by, c.waived_penalty_fen,
+                              c.waived_interest_fen).where(c.id == plan_id)).first()
+    if row is None:
+        return None
+    return PlanHead(int(row.id), int(row.case_id), str(row.status), str(row.proposed_by),
+                    int(row.waived_penalty_fen), int(row.waived_interest_fen))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +145,13 @@ def sign_plan(
     plan_id: int,
     *,
     signed_by: str,
+    approved_by: str | None = None,
     apply_restructure: RestructureHook = apply_plan,
     config: CollectionsConfig | None = None,
 ) -> SignedPlan:
-    """The borrower signs an offered plan today: servicing restructures the loan as offered."""
+    """The borrower signs an offered plan today: servicing restructures the loan as offered.
+
+    ``approved_by``: for a plan with a waiver, the checker who let it be signed (recorded)."""
     cfg = config or default_config()
     conn = uow.conn
     signed_on = business_date(conn)
@@ -134,18 +167,21 @@ def sign_plan(
         raise RuntimeError(f"plan {plan_id} was offered on {plan['offered_on']}, after today "
                            f"{signed_on}")
     floor_until = add_months(signed_on, cfg.class_floor_months)
+    waives = bool(plan["waived_penalty_fen"] or plan["waived_interest_fen"])
+    approver = approved_by if waives else None
     conn.execute(update(collection_plans).where(collection_plans.c.id == plan_id).values(
-        status="signed", signed_on=signed_on, signed_by=signed_by,
+        status="signed", signed_on=signed_on, signed_by=signed_by, approved_by=approver,
         class_floor_until=floor_until))
-    offer = offer_from_row(plan)
+    offer = replace(offer_from_row(plan), approved_by=approver)
     apply_restructure(uow, int(plan["loan_id"]), offer)
     case = store.case_row(conn, int(plan["case_id"]), lock=True)
     fresh = store.bump_case(conn, case, next_action="plan_in_force", updated_on=signed_on)
     store.add_history(conn, fresh, signed_on, "plan_signed", {
         "plan_id": plan_id, "special_transaction": offer.special_transaction,
         "bureau_trigger_event": offer.bureau_trigger_event,
-        "class_floor_until": floor_until.isoformat()})
-    return SignedPlan(plan_id, int(plan["case_id"]), signed_on, signed_by, floor_until, offer)
+        "class_floor_until": floor_until.isoformat(), "approved_by": approver})
+    return SignedPlan(plan_id, int(plan["case_id"]), signed_on, signed_by, floor_until, offer,
+                      approver)
 
 
 def _offer_values(offer: PlanOffer) -> dict[str, Any]:

@@ -8,14 +8,16 @@ bears no interest, because the rules forbid interest on interest by default and 
 always (domain.md section 4). The split is by largest remainder and sums exactly.
 
 Worked example: principal 6,000.00 at 18.25%, interest 150.00, penalty 90.00, fee 0; waiver of
-the whole penalty and 50.00 interest (approved by a supervisor, not the proposer, with a reason);
+the whole penalty and 50.00 interest (with a reason);
 12 equal installments starting 2026-03-01: principal 6,000.00 amortised as 等额本息 (550.79 a
 month principal+interest, rounded half-up; the last 550.85 absorbs rounding), and the arrears
 left (150.00 - 50.00 interest + 0 penalty = 100.00) split 8.34 x 4 then 8.33 x 8.
 
 Waivers: the penalty may be waived in full, interest only in part (at most
-``plans.max_interest_waiver_ratio`` of it, floored to the fen), fees never. Any waiver needs an
-approver who is not the proposer, and a reason. Once signed, the plan is reported to the credit
+``plans.max_interest_waiver_ratio`` of it, floored to the fen), fees never. Any waiver needs a
+reason; signing a plan with a waiver needs a second person (four eyes: ``operations.SignPlan``
+is stored for a checker holding ``plan.sign:check``, who is neither the one who asked to sign
+it nor the one who offered it). Once signed, the plan is reported to the credit
 bureau with the special-transaction code ``negotiated_repayment`` on trigger event 42
 (domain.md section 8) and the loan stays at least 关注 for 12 months.
 """
@@ -51,8 +53,11 @@ class LoanBalances:
 class Waiver:
     penalty_fen: int = 0
     interest_fen: int = 0
-    approved_by: str | None = None
     reason: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.penalty_fen or self.interest_fen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,7 @@ class PlanOffer:
     waived_interest_fen: int
     waiver_reason: str | None
     proposed_by: str
-    approved_by: str | None
+    approved_by: str | None  # the checker who let the waiver be signed (None until then)
     schedule: tuple[PlanInstallment, ...]
     special_transaction: str = SPECIAL_TRANSACTION
     bureau_trigger_event: int = BUREAU_TRIGGER_EVENT
@@ -102,8 +107,7 @@ def _check_shape(installments: int, method: Method, cfg: CollectionsConfig) -> N
         raise InvalidInput("accepted: equal-installment, equal-principal", field="method")
 
 
-def _check_waiver(balances: LoanBalances, waiver: Waiver, proposed_by: str,
-                  cfg: CollectionsConfig) -> None:
+def _check_waiver(balances: LoanBalances, waiver: Waiver, cfg: CollectionsConfig) -> None:
     if not 0 <= waiver.penalty_fen <= balances.penalty_receivable_fen:
         raise InvalidInput("must be from 0 to the penalty interest owed", field="waived_penalty")
     max_interest = floor_fen(balances.interest_receivable_fen * cfg.max_interest_waiver_ratio)
@@ -111,13 +115,7 @@ def _check_waiver(balances: LoanBalances, waiver: Waiver, proposed_by: str,
         raise RuleViolation(
             f"at most {cfg.max_interest_waiver_ratio} of the interest owed may be waived "
             f"({max_interest} fen)", field="waived_interest")
-    if waiver.penalty_fen == 0 and waiver.interest_fen == 0:
-        return
-    if not (waiver.approved_by or "").strip():
-        raise RuleViolation("a waiver needs an approver", field="approved_by")
-    if waiver.approved_by == proposed_by:
-        raise RuleViolation("the approver must not be the proposer", field="approved_by")
-    if not (waiver.reason or "").strip():
+    if waiver.any and not (waiver.reason or "").strip():
         raise RuleViolation("a waiver needs a reason", field="waiver_reason")
 
 
@@ -142,7 +140,7 @@ def plan_terms(
         raise RuleViolation("a plan may lower the contract rate, never raise it",
                             field="annual_rate")
     waiver = waiver or Waiver()
-    _check_waiver(balances, waiver, proposed_by, config)
+    _check_waiver(balances, waiver, config)
     arrears = (balances.interest_receivable_fen - waiver.interest_fen
                + balances.fee_receivable_fen
                + balances.penalty_receivable_fen - waiver.penalty_fen)
@@ -150,14 +148,13 @@ def plan_terms(
         raise InvalidInput("the loan owes nothing to re-amortise", field="loan_id")
     schedule = _schedule(balances.principal_outstanding_fen, arrears, installments, method,
                          rate, start, rounding)
-    approved = waiver.approved_by if (waiver.penalty_fen or waiver.interest_fen) else None
     return PlanOffer(
         loan_id=balances.loan_id, installments_count=installments, method=method,
         annual_rate=rate, start=start, principal_fen=balances.principal_outstanding_fen,
         arrears_fen=arrears, waived_penalty_fen=waiver.penalty_fen,
         waived_interest_fen=waiver.interest_fen,
-        waiver_reason=waiver.reason if approved else None,
-        proposed_by=proposed_by, approved_by=approved, schedule=schedule)
+        waiver_reason=waiver.reason if waiver.any else None,
+        proposed_by=proposed_by, approved_by=None, schedule=schedule)
 
 
 def _schedule(principal_fen: int, arrears_fen: int, count: int, method: Method, rate: Decimal,

@@ -3,18 +3,25 @@
 No body or query parameter carries a date or a time (a contact happens at the server's time,
 everything else on the business date); unknown fields are refused, every text field has a
 maximum length, enumerations are closed sets (``fields``).
+
+No body or query parameter names who acts or in which role either: the collector of a contact,
+who marked a borrower unreachable, who offered a plan, who approved a waiver or an extension
+are the signed-in principal (``ctx.actor``), and how much of a case's amounts a reader sees
+follows their roles (``views.view_role``). A collector lists and reads only the cases assigned
+to them, an agency collector only its agency's; another case is a 403. Each route declares its
+one permission (``allow``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool
 
+from lendcore.access.guard import allow
 from lendcore.collections import complaint_service, operations, queries, views
-from lendcore.collections.cases import Role
 from lendcore.collections.config import Channel
 from lendcore.collections.fields import (
     VISIT_STAFF_MAX,
@@ -34,13 +41,13 @@ from lendcore.collections.fields import (
     PlanMethod,
     Reason,
     RecordingRef,
-    RoleName,
     Summary,
     Template,
 )
 from lendcore.collections.guard import Outcome, Target
 from lendcore.edge import IDENTIFIER_PATTERN, Body, Identifier, Money, StrictDate, parse_money
 from lendcore.errors import InvalidInput
+from lendcore.principal import Principal
 from lendcore.runner import query
 from lendcore.schedules import Method
 from lendcore.web import ContextDep, EngineDep, IdField, IdPath, KeyHeader, run
@@ -71,17 +78,18 @@ class ContactIn(Body):
     channel: ContactChannel
     to: ContactTarget = Field("borrower", description="borrower | contact (emergency contact)")
     number: NumberRef | None = Field(None, description="which number; the target's own if none")
-    collector_id: Identifier | None = None
-    agency_code: Identifier | None = None
-    template: Template | None = Field(None, description="message text or call script")
-    collectors: list[Identifier] = Field(default_factory=list, max_length=VISIT_STAFF_MAX)
+    template: Template | None = Field(None, description="message text or call script; a "
+                                      "message carries the collector's id (the username)")
+    collectors: list[Identifier] = Field(default_factory=list, max_length=VISIT_STAFF_MAX,
+                                         description="visit staff besides the collector")
     recorded: StrictBool = False
 
     def contact(self) -> operations.Contact:
+        """The contact; its collector is the signed-in operator, its agency theirs."""
         return operations.Contact(
             case_id=self.case_id, channel=Channel(self.channel), target=Target(self.to),
-            number=self.number, collector_id=self.collector_id, agency_code=self.agency_code,
-            template=self.template, collectors=tuple(self.collectors), recorded=self.recorded)
+            number=self.number, template=self.template, collectors=tuple(self.collectors),
+            recorded=self.recorded)
 
 
 class ContactRecordIn(ContactIn):
@@ -100,9 +108,12 @@ class AssignIn(Body):
     agency_code: Identifier
 
 
+class CollectorIn(Body):
+    collector: Identifier = Field(description="the collector's username")
+
+
 class ReachabilityIn(Body):
     unreachable: StrictBool
-    by: Identifier = Field(description="who established it (collector id)")
 
 
 class AgencyIn(Body):
@@ -125,7 +136,6 @@ class ComplaintIn(Body):
 
 class ExtensionIn(Body):
     days: ExtensionDays
-    approved_by: Person
     reason: Reason
 
 
@@ -133,46 +143,53 @@ class ResolutionIn(Body):
     resolution: Summary
 
 
+_WAIVER = "yuan; needs a reason, and signing the plan then needs a checker (plan.sign:check)"
+
+
 class PlanOfferIn(Body):
     loan_id: IdField
     installments: PlanInstallments
-    proposed_by: Person
     method: PlanMethod = "equal-installment"
-    waive_penalty: Money = Field("0", description="yuan; needs approved_by and reason")
-    waive_interest: Money = Field("0", description="yuan; needs approved_by and reason")
-    approved_by: Person | None = None
-    reason: Reason | None = None
+    waive_penalty: Money = Field("0", description=_WAIVER)
+    waive_interest: Money = Field("0", description=_WAIVER)
+    reason: Reason | None = Field(None, description="why the waiver")
 
 
 class PlanSignIn(Body):
-    signed_by: Person
+    signed_by: Person = Field(description="the borrower's side: who signed, or how (e.g. "
+                                          "\"borrower (e-signature)\")")
 
 
 # --- cases -------------------------------------------------------------------------------------
-@router.get("/cases", dependencies=[_only_query("bucket", "status", "role", "after", "limit")])
-def list_cases(engine: EngineDep, bucket: BucketName | None = None,
-               status: CaseStatus = "open", role: RoleName = "collector",
+@router.get("/cases", dependencies=[_only_query("bucket", "status", "after", "limit")])
+def list_cases(who: Annotated[Principal, allow("case.read")], engine: EngineDep,
+               bucket: BucketName | None = None, status: CaseStatus = "open",
                after: int = Query(0, ge=0, le=2**63 - 1, description="the last id seen"),
                limit: int = Query(queries.DEFAULT_PAGE, ge=1, le=queries.MAX_PAGE),
                ) -> list[dict[str, Any]]:
-    rows = query(engine, lambda conn: queries.list_cases(conn, bucket=bucket, status=status,
-                                                         after_id=after, limit=limit))
-    return views.cases(rows, Role(role))
+    """Cases by id (a collector: the ones assigned to them; an agency collector: its
+    agency's). Amounts are exact for a supervisor, bands for a collector or an agency."""
+    rows = query(engine, lambda conn: queries.list_cases(
+        conn, bucket=bucket, status=status, after_id=after, limit=limit, principal=who))
+    return views.cases(rows, views.view_role(who))
 
 
-@router.get("/cases/{case_id}", dependencies=[_only_query("role")])
-def get_case(case_id: IdPath, engine: EngineDep, role: RoleName = "collector") -> dict[str, Any]:
-    return views.case_detail(query(engine, queries.case_detail, case_id), Role(role))
+@router.get("/cases/{case_id}", dependencies=[_only_query()])
+def get_case(case_id: IdPath, who: Annotated[Principal, allow("case.read")],
+             engine: EngineDep) -> dict[str, Any]:
+    """One case with its history, contacts, promises and plans (another collector's: 403)."""
+    return views.case_detail(query(engine, queries.case_detail_for, who, case_id),
+                             views.view_role(who))
 
 
 # --- contacts ----------------------------------------------------------------------------------
-@router.post("/contacts/check", dependencies=NO_QUERY)
+@router.post("/contacts/check", dependencies=[allow("contact.check"), *NO_QUERY])
 def check_contact(body: ContactIn, engine: EngineDep, ctx: ContextDep) -> dict[str, Any]:
     """Would the guard allow this contact now (the server's time)? Records nothing."""
-    return views.verdict(query(engine, operations.check_contact, body.contact(), ctx.now))
+    return views.verdict(query(engine, operations.check_contact, body.contact(), ctx))
 
 
-@router.post("/contacts", response_model=None, dependencies=NO_QUERY)
+@router.post("/contacts", response_model=None, dependencies=[allow("contact.record"), *NO_QUERY])
 def record_contact(body: ContactRecordIn, engine: EngineDep, ctx: ContextDep,
                    key: KeyHeader = None) -> dict[str, Any] | JSONResponse:
     """Check, then record the contact as happening now. A refusal is recorded too and
@@ -190,7 +207,7 @@ def record_contact(body: ContactRecordIn, engine: EngineDep, ctx: ContextDep,
 
 
 # --- outsourcing -------------------------------------------------------------------------------
-@router.post("/cases/{case_id}/outsourcing-notice", dependencies=NO_QUERY)
+@router.post("/cases/{case_id}/outsourcing-notice", dependencies=[allow("case.notify"), *NO_QUERY])
 def outsourcing_notice(case_id: IdPath, body: NoticeIn, engine: EngineDep, ctx: ContextDep,
                        key: KeyHeader = None) -> dict[str, Any]:
     """The borrower was told today that the case may go to an agency."""
@@ -199,7 +216,7 @@ def outsourcing_notice(case_id: IdPath, body: NoticeIn, engine: EngineDep, ctx: 
     return result
 
 
-@router.post("/cases/{case_id}/assign", dependencies=NO_QUERY)
+@router.post("/cases/{case_id}/assign", dependencies=[allow("case.assign"), *NO_QUERY])
 def assign(case_id: IdPath, body: AssignIn, engine: EngineDep, ctx: ContextDep,
            key: KeyHeader = None) -> dict[str, Any]:
     result: dict[str, Any] = run(engine, ctx, operations.AssignAgency(case_id, body.agency_code),
@@ -207,17 +224,28 @@ def assign(case_id: IdPath, body: AssignIn, engine: EngineDep, ctx: ContextDep,
     return result
 
 
-@router.post("/cases/{case_id}/reachability", dependencies=NO_QUERY)
-def set_reachability(case_id: IdPath, body: ReachabilityIn, engine: EngineDep,
-                     ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
-    """Mark the borrower unreachable (emergency contacts may then be asked to pass on a
-    request to get in touch, never told about the debt) or reachable again."""
-    result: dict[str, Any] = run(engine, ctx, operations.MarkUnreachable(
-        case_id, body.unreachable, body.by), key)
+@router.post("/cases/{case_id}/collector", dependencies=[allow("case.assign"), *NO_QUERY])
+def assign_collector(case_id: IdPath, body: CollectorIn, engine: EngineDep, ctx: ContextDep,
+                     key: KeyHeader = None) -> dict[str, Any]:
+    """Assign the case to an in-house collector (a user with the collector role): of the
+    collectors, only they see it from now on."""
+    result: dict[str, Any] = run(engine, ctx, operations.AssignCollector(
+        case_id, body.collector), key)
     return result
 
 
-@router.post("/agencies", status_code=201, dependencies=NO_QUERY)
+@router.post("/cases/{case_id}/reachability", dependencies=[allow("case.reachability"), *NO_QUERY])
+def set_reachability(case_id: IdPath, body: ReachabilityIn, engine: EngineDep,
+                     ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
+    """Mark the borrower unreachable (emergency contacts may then be asked to pass on a
+    request to get in touch, never told about the debt) or reachable again, as established by
+    the signed-in operator."""
+    result: dict[str, Any] = run(engine, ctx, operations.MarkUnreachable(
+        case_id, body.unreachable), key)
+    return result
+
+
+@router.post("/agencies", status_code=201, dependencies=[allow("agency.manage"), *NO_QUERY])
 def add_agency(body: AgencyIn, engine: EngineDep, ctx: ContextDep,
                key: KeyHeader = None) -> dict[str, Any]:
     """Add an outsourced collection agency with the date of its last (yearly) review."""
@@ -226,7 +254,7 @@ def add_agency(body: AgencyIn, engine: EngineDep, ctx: ContextDep,
     return result
 
 
-@router.post("/agencies/{code}/review", dependencies=NO_QUERY)
+@router.post("/agencies/{code}/review", dependencies=[allow("agency.manage"), *NO_QUERY])
 def review_agency(engine: EngineDep, ctx: ContextDep, code: str = AgencyCode,
                   body: NoBody | None = None, key: KeyHeader = None) -> dict[str, Any]:
     """The agency's yearly review happened today: only a reviewed agency receives new cases."""
@@ -235,29 +263,35 @@ def review_agency(engine: EngineDep, ctx: ContextDep, code: str = AgencyCode,
 
 
 # --- plans -------------------------------------------------------------------------------------
-@router.post("/cases/{case_id}/plans", status_code=201, dependencies=NO_QUERY)
+@router.post("/cases/{case_id}/plans", status_code=201,
+             dependencies=[allow("plan.offer"), *NO_QUERY])
 def offer_plan(case_id: IdPath, body: PlanOfferIn, engine: EngineDep, ctx: ContextDep,
                key: KeyHeader = None) -> dict[str, Any]:
-    """Offer a negotiated repayment plan (协商还款) for one of the case's loans, today."""
+    """Offer a negotiated repayment plan (协商还款) for one of the case's loans, today, as the
+    signed-in operator."""
     result: dict[str, Any] = run(engine, ctx, operations.OfferPlan(
-        case_id, body.loan_id, body.installments, body.proposed_by, Method.parse(body.method),
+        case_id, body.loan_id, body.installments, Method.parse(body.method),
         parse_money(body.waive_penalty, "waive_penalty", allow_zero=True),
         parse_money(body.waive_interest, "waive_interest", allow_zero=True),
-        body.approved_by, body.reason), key)
+        body.reason), key)
     return result
 
 
-@router.post("/plans/{plan_id}/sign", dependencies=NO_QUERY)
+@router.post("/plans/{plan_id}/sign", response_model=None,
+             dependencies=[allow("plan.sign"), *NO_QUERY])
 def sign_plan(plan_id: IdPath, body: PlanSignIn, engine: EngineDep, ctx: ContextDep,
-              key: KeyHeader = None) -> dict[str, Any]:
+              key: KeyHeader = None) -> dict[str, Any] | JSONResponse:
     """Sign an offered plan today: the loan is restructured exactly as offered, collection
-    stops."""
-    result: dict[str, Any] = run(engine, ctx, operations.SignPlan(plan_id, body.signed_by), key)
+    stops. A plan that waives penalty or interest is not signed yet: 202 with a pending id,
+    for a collections supervisor to approve (``POST /pending/{id}/approve``)."""
+    query(engine, operations.check_plan_scope, ctx.principal, plan_id)
+    result: dict[str, Any] | JSONResponse = run(
+        engine, ctx, operations.SignPlan(plan_id, body.signed_by), key)
     return result
 
 
 # --- complaints --------------------------------------------------------------------------------
-@router.get("/complaints", dependencies=[_only_query("limit")])
+@router.get("/complaints", dependencies=[allow("complaint.read"), _only_query("limit")])
 def list_complaints(engine: EngineDep,
                     limit: int = Query(queries.DEFAULT_PAGE, ge=1, le=queries.MAX_PAGE),
                     ) -> list[dict[str, Any]]:
@@ -266,7 +300,7 @@ def list_complaints(engine: EngineDep,
         conn, limit=limit)))
 
 
-@router.post("/complaints", dependencies=NO_QUERY)
+@router.post("/complaints", dependencies=[allow("complaint.receive"), *NO_QUERY])
 def open_complaint(body: ComplaintIn, engine: EngineDep, ctx: ContextDep,
                    key: KeyHeader = None) -> dict[str, Any]:
     """A complaint received today, from any channel."""
@@ -275,7 +309,8 @@ def open_complaint(body: ComplaintIn, engine: EngineDep, ctx: ContextDep,
     return result
 
 
-@router.post("/complaints/{complaint_id}/complex", dependencies=NO_QUERY)
+@router.post("/complaints/{complaint_id}/complex",
+             dependencies=[allow("complaint.handle"), *NO_QUERY])
 def mark_complaint_complex(complaint_id: IdPath, engine: EngineDep, ctx: ContextDep,
                            body: NoBody | None = None,
                            key: KeyHeader = None) -> dict[str, Any]:
@@ -285,15 +320,18 @@ def mark_complaint_complex(complaint_id: IdPath, engine: EngineDep, ctx: Context
     return result
 
 
-@router.post("/complaints/{complaint_id}/extend", dependencies=NO_QUERY)
+@router.post("/complaints/{complaint_id}/extend",
+             dependencies=[allow("complaint.handle"), *NO_QUERY])
 def extend_complaint(complaint_id: IdPath, body: ExtensionIn, engine: EngineDep,
                      ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
+    """Extend the complaint's deadline with a reason, approved by the signed-in operator."""
     result: dict[str, Any] = run(engine, ctx, operations.ExtendComplaint(
-        complaint_id, body.days, body.approved_by, body.reason), key)
+        complaint_id, body.days, body.reason), key)
     return result
 
 
-@router.post("/complaints/{complaint_id}/resolve", dependencies=NO_QUERY)
+@router.post("/complaints/{complaint_id}/resolve",
+             dependencies=[allow("complaint.handle"), *NO_QUERY])
 def resolve_complaint(complaint_id: IdPath, body: ResolutionIn, engine: EngineDep,
                       ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
     """The complaint is decided today."""

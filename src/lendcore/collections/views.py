@@ -2,7 +2,8 @@
 
 Amounts are yuan strings (``money.format_yuan``), dates ISO strings. Case amounts are shown by
 role (least privilege, domain.md section 10): a collector or an agency sees a band
-(``"1000-5000"``), a supervisor the exact figure (``"1146.00"``).
+(``"1000-5000"``), a supervisor the exact figure (``"1146.00"``). The view's role is the
+signed-in principal's (:func:`view_role`), never a parameter of the request.
 """
 
 from __future__ import annotations
@@ -14,14 +15,35 @@ from lendcore.collections.cases import Role, show_amount
 from lendcore.collections.complaint_service import Complaint
 from lendcore.collections.contacts import RecordedContact
 from lendcore.collections.guard import GuardResult
-from lendcore.collections.outsourcing import Agency, Assignment, Notice, Reachability
+from lendcore.collections.outsourcing import (
+    Agency,
+    Assignment,
+    CollectorAssignment,
+    Notice,
+    Reachability,
+)
 from lendcore.collections.plan_service import OfferedPlan, PlanRecord, SignedPlan
 from lendcore.collections.plans import PlanOffer
 from lendcore.collections.queries import CaseDetail, CaseSummary
 from lendcore.collections.sync import SyncReport
 from lendcore.money import format_yuan
+from lendcore.principal import Principal
 
 View = dict[str, Any]
+# Roles that see a case's exact amounts; an agency collector sees bands as an agency.
+EXACT_AMOUNT_ROLES = frozenset({"collections_supervisor", "administrator", "compliance_auditor"})
+
+
+def view_role(principal: Principal | None) -> Role:
+    """How much of a case's amounts ``principal`` sees: a collections supervisor, an
+    administrator or a compliance auditor the exact figures, an agency collector an agency's
+    bands, anyone else a collector's bands. No principal: code in this process holding the
+    database's credentials (the demo, a test), which sees everything."""
+    if principal is None or EXACT_AMOUNT_ROLES & set(principal.roles):
+        return Role.SUPERVISOR
+    if "agency_collector" in principal.roles:
+        return Role.AGENCY
+    return Role.COLLECTOR
 
 
 def _iso(value: date | None) -> str | None:
@@ -41,7 +63,8 @@ def case(summary: CaseSummary, role: Role) -> View:
         "id": summary.case_id, "customer_id": summary.customer_id, "status": summary.status,
         "bucket": summary.bucket, "max_dpd": summary.max_dpd,
         "amounts": amounts, "amounts_shown_as": "exact" if role is Role.SUPERVISOR else "band",
-        "assignee": {"kind": summary.assignee_kind, "agency": summary.agency_code},
+        "assignee": {"kind": summary.assignee_kind, "agency": summary.agency_code,
+                     "collector": summary.collector},
         "next_action": summary.next_action,
         "borrower_unreachable": summary.borrower_unreachable,
         "outsourcing_notice_on": _iso(summary.outsourcing_notice_on),
@@ -99,6 +122,11 @@ def assignment(value: Assignment) -> View:
             "assigned_on": value.assigned_on.isoformat()}
 
 
+def collector_assignment(value: CollectorAssignment) -> View:
+    return {"case_id": value.case_id, "collector": value.collector,
+            "previous": value.previous, "assigned_on": value.assigned_on.isoformat()}
+
+
 def reachability(value: Reachability) -> View:
     return {"case_id": value.case_id, "unreachable": value.unreachable,
             "marked_on": value.marked_on.isoformat()}
@@ -137,6 +165,7 @@ def offered_plan(value: OfferedPlan) -> View:
 def signed_plan(value: SignedPlan) -> View:
     return {**offer(value.plan_id, value.offer), "status": "signed", "case_id": value.case_id,
             "signed_on": value.signed_on.isoformat(), "signed_by": value.signed_by,
+            "approved_by": value.approved_by,
             "class_floor_until": value.class_floor_until.isoformat()}
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
+from lendcore.access.guard import allow
 from lendcore.customers import operations as ops
 from lendcore.customers import service, views
 from lendcore.edge import Body, Identifier, Money, Text, TimeZoneName, parse_money
@@ -61,46 +62,46 @@ class ReasonIn(Body):
     reason: Reason
 
 
-@router.post("/customers", status_code=201)
+@router.post("/customers", status_code=201, dependencies=[allow("customer.create")])
 def create_customer(body: CustomerIn, engine: EngineDep, ctx: ContextDep) -> dict[str, Any]:
     return _run(engine, ctx, ops.CreateCustomer(body.name_masked, body.timezone,
                                                body.external_ref))
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", dependencies=[allow("customer.read")])
 def get_customer(customer_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.customer(query(engine, service.get_customer, customer_id))
 
 
-@router.post("/credit-lines", status_code=201)
+@router.post("/credit-lines", status_code=201, dependencies=[allow("line.open")])
 def open_line(body: LineIn, engine: EngineDep, ctx: ContextDep) -> dict[str, Any]:
     return _run(engine, ctx, ops.OpenLine(body.customer_id, body.product,
                                          parse_money(body.limit, "limit")))
 
 
-@router.get("/credit-lines/{line_id}")
+@router.get("/credit-lines/{line_id}", dependencies=[allow("line.read")])
 def get_line(line_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.line(query(engine, service.get_line, line_id))
 
 
-@router.post("/credit-lines/{line_id}/limit")
+@router.post("/credit-lines/{line_id}/limit", dependencies=[allow("line.set_limit")])
 def set_limit(line_id: IdPath, body: LimitIn, engine: EngineDep,
               ctx: ContextDep) -> dict[str, Any]:
     return _run(engine, ctx, ops.SetLimit(line_id, parse_money(body.limit, "limit"), body.reason,
                                          body.decision_id, body.review_id))
 
 
-@router.post("/credit-lines/{line_id}/freeze")
+@router.post("/credit-lines/{line_id}/freeze", dependencies=[allow("line.freeze")])
 def freeze(line_id: IdPath, body: ReasonIn, engine: EngineDep, ctx: ContextDep) -> dict[str, Any]:
     return _run(engine, ctx, ops.FreezeLine(line_id, body.reason))
 
 
-@router.post("/credit-lines/{line_id}/unfreeze")
+@router.post("/credit-lines/{line_id}/unfreeze", dependencies=[allow("line.unfreeze")])
 def unfreeze(line_id: IdPath, body: ReasonIn, engine: EngineDep,
              ctx: ContextDep) -> dict[str, Any]:
     return _run(engine, ctx, ops.UnfreezeLine(line_id, body.reason))
 
 
-@router.post("/credit-lines/{line_id}/close")
+@router.post("/credit-lines/{line_id}/close", dependencies=[allow("line.close")])
 def close(line_id: IdPath, body: ReasonIn, engine: EngineDep, ctx: ContextDep) -> dict[str, Any]:
     return _run(engine, ctx, ops.CloseLine(line_id, body.reason))

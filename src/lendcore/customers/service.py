@@ -162,3 +162,15 @@ def _change(conn: Connection, line: Line, action: str, limit_fen: int, reason: s
                         old_limit_fen=line.limit_fen, new_limit_fen=limit_fen, reason=reason,
                         business_date=bd, actor=actor, decision_id=decision_id,
                         review_id=review_id)
+
+
+def unmasked_identity(conn: Connection, customer_id: int) -> dict[str, str | None]:
+    """The customer's full name, ID number and mobile, opened from their sealed values. Only
+    for the audited read path (``audit.read_unmasked``, permission ``customer.unmask``)."""
+    from lendcore import pii
+    from lendcore.customers import store
+
+    sealed = store.sealed_identity(conn, customer_id)
+    return {"customer_id": str(customer_id),
+            **{name: None if value is None else pii.unseal(value, name)
+               for name, value in sealed.items()}}

@@ -5,7 +5,7 @@
     lendcore decision 7                      # the explanation of decision 7
     lendcore review request 7 --reason "I graduated in June"
     lendcore review queue
-    lendcore review outcome 3 --outcome approve --reviewer li.wei --reason "income checked"
+    lendcore review outcome 3 --outcome approve --reason "income checked"
 
 Each builds the same command the API builds (``operations.py``) and runs it through the one
 runner, as the local operator, on the server's business date: there is no date option. The limit
@@ -24,7 +24,7 @@ from typing import Any
 
 import typer
 
-from lendcore.cli_support import echo, read, run
+from lendcore.cli_support import context, echo, read, run
 from lendcore.edge import check_text
 from lendcore.errors import InvalidInput
 
@@ -102,7 +102,6 @@ def review_queue() -> None:
 def review_outcome(
     review_id: int = typer.Argument(..., min=1, help="the review"),
     outcome: str = typer.Option(..., "--outcome", help="approve | decline"),
-    reviewer: str = typer.Option(..., "--reviewer", help="who decided (at most 64 characters)"),
     reason: str = typer.Option(..., "--reason", help="why (at most 2000 characters)"),
     key: str = typer.Option(None, "--key", help="idempotency key"),
 ) -> None:
@@ -112,9 +111,10 @@ def review_outcome(
 
     if outcome not in REVIEW_OUTCOMES:
         raise InvalidInput(f"accepted: {list(REVIEW_OUTCOMES)}", field="outcome")
-    check_text(reviewer, "reviewer", 64)
     check_text(reason, "reason", 2000)
-    echo(run(RecordReviewOutcome(review_id, outcome, reviewer, reason), key))
+    # The reviewer is the local operator (LENDCORE_OPERATOR), never a name typed here; an
+    # approval waits for a second reviewer (four eyes: lendcore pending approve).
+    echo(run(RecordReviewOutcome(review_id, outcome, context().actor, reason), key))
 
 
 def register(app: typer.Typer) -> None:

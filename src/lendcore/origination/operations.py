@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from sqlalchemy import Connection
+
 from lendcore.origination import reviews, service, views
 from lendcore.origination.model import Application
 from lendcore.runner import Command, Context
+from lendcore.scope import Subject
 from lendcore.store.uow import UnitOfWork
 
 
@@ -34,6 +37,7 @@ class Decide(Command):
     saw. The service redoes it under the lock when the server's date differs."""
 
     name: ClassVar[str] = "decide_application"
+    permission: ClassVar[str] = "application.decide"
     requires_key: ClassVar[bool] = False
     application: Application
     checked: service.Checked | None = field(default=None, compare=False, repr=False)
@@ -81,8 +85,12 @@ class RequestReview(Command):
     """The applicant asks a person to review the decision (PIPL Art. 24)."""
 
     name: ClassVar[str] = "request_review"
+    permission: ClassVar[str] = "review.request"
     decision_id: int
     reason: str = ""
+
+    def subject(self) -> Subject:
+        return ("decision", self.decision_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> reviews.ReviewRecord:
         return reviews.request_review(uow, self.decision_id, self.reason, now=ctx.now)
@@ -96,10 +104,16 @@ class RecordReviewOutcome(Command):
     """A reviewer's outcome (approve | decline) with who and why."""
 
     name: ClassVar[str] = "record_review_outcome"
+    permission: ClassVar[str] = "review.decide"
     review_id: int
     outcome: str
     reviewer: str
     reason: str
+
+    def needs_checker(self, conn: Connection) -> str | None:
+        if self.outcome.strip().lower() == "approve":
+            return "approving a referral (a second reviewer confirms)"
+        return None
 
     def run(self, uow: UnitOfWork, ctx: Context) -> reviews.ReviewRecord:
         return reviews.record_outcome(uow, self.review_id, outcome=self.outcome,

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lendcore import clock, pii
+from lendcore.customers import consents
 from lendcore.customers import store as customers_store
 from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from lendcore.origination import policy, sealed
@@ -197,14 +198,15 @@ def record_outcome(uow: UnitOfWork, review_id: int, *, outcome: str, reviewer: s
     on = clock.business_date(conn)
     d = _decision_row(conn, r.decision_id)
     if outcome == "approve":
-        _approve_on_review(uow, d, review_id, on, actor)
+        _approve_on_review(uow, d, review_id, on, now, actor)
     conn.execute(update(reviews).where(reviews.c.id == review_id).values(
         status="decided", outcome=outcome, reviewer=reviewer.strip(),
         outcome_reason=reason.strip(), decided_on=on, decided_at=now.astimezone(UTC)))
     return _review_record(_review_row(conn, review_id))
 
 
-def _approve_on_review(uow: UnitOfWork, d: Any, review_id: int, on: date, actor: str) -> None:
+def _approve_on_review(uow: UnitOfWork, d: Any, review_id: int, on: date, now: datetime,
+                       actor: str) -> None:
     if d.limit_fen is None or d.id_number_hash is None or d.inputs_masked_json is None:
         raise RuleViolation("this decision proposed no terms (a decline); the applicant must "
                             "apply again to be priced", field="outcome")
@@ -230,3 +232,7 @@ def _approve_on_review(uow: UnitOfWork, d: Any, review_id: int, on: date, actor:
                        decision_id=int(d.id), review_id=review_id)
     conn.execute(update(decisions).where(decisions.c.id == d.id)
                  .values(customer_id=customer_id))
+    if d.customer_id is None:  # a new customer: the consents given with the application (a
+        # referral is decided only with both; a returning customer's were kept at the decision)
+        consents.record_application(uow, customer_id, credit_query=True, personal_data=True,
+                                    actor=actor, at=now.astimezone(UTC))

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from lendcore.access.guard import allow
 from lendcore.edge import Body, Text
 from lendcore.origination import reviews, views
 from lendcore.origination.operations import Decide, RecordReviewOutcome, RequestReview
@@ -30,7 +31,6 @@ from lendcore.web import ContextDep, EngineDep, IdPath, KeyHeader, run
 router = APIRouter(tags=["decisions"])
 
 REASON_MAX = 2000
-REVIEWER_MAX = 64
 
 
 class ReviewRequestIn(Body):
@@ -39,7 +39,6 @@ class ReviewRequestIn(Body):
 
 class ReviewOutcomeIn(Body):
     outcome: Literal["approve", "decline"]
-    reviewer: Text(REVIEWER_MAX)  # type: ignore[valid-type]
     reason: Text(REASON_MAX)  # type: ignore[valid-type]
 
 
@@ -60,7 +59,8 @@ _KEY_HEADER = {"parameters": [{
     "description": "idempotency key (1-128 characters)"}]}
 
 
-@router.post("/applications", status_code=201, response_model=None, openapi_extra=_KEY_HEADER)
+@router.post("/applications", status_code=201, response_model=None, openapi_extra=_KEY_HEADER,
+             dependencies=[allow("application.decide")])
 async def post_application(body: ApplicationIn, request: Request,
                            ctx: ContextDep) -> JSONResponse:
     command = Decide(body.to_domain()).prepared()  # checked before the unit of work's lock
@@ -68,26 +68,27 @@ async def post_application(body: ApplicationIn, request: Request,
     return JSONResponse(result, status_code=201)
 
 
-@router.get("/decisions/{decision_id}")
+@router.get("/decisions/{decision_id}", dependencies=[allow("decision.read")])
 def get_decision(decision_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.explanation(query(engine, reviews.explain, decision_id))
 
 
-@router.post("/decisions/{decision_id}/review-request", status_code=201)
+@router.post("/decisions/{decision_id}/review-request", status_code=201,
+             dependencies=[allow("review.request")])
 def post_review_request(decision_id: IdPath, body: ReviewRequestIn, engine: EngineDep,
                         ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
     result: dict[str, Any] = run(engine, ctx, RequestReview(decision_id, body.reason), key)
     return result
 
 
-@router.get("/reviews")
+@router.get("/reviews", dependencies=[allow("review.read")])
 def get_reviews(engine: EngineDep) -> list[dict[str, Any]]:
     return views.queue(query(engine, reviews.review_queue))
 
 
-@router.post("/reviews/{review_id}/outcome")
+@router.post("/reviews/{review_id}/outcome", dependencies=[allow("review.decide")])
 def post_review_outcome(review_id: IdPath, body: ReviewOutcomeIn, engine: EngineDep,
                         ctx: ContextDep, key: KeyHeader = None) -> dict[str, Any]:
     result: dict[str, Any] = run(engine, ctx, RecordReviewOutcome(
-        review_id, body.outcome, body.reviewer, body.reason), key)
+        review_id, body.outcome, ctx.actor, body.reason), key)
     return result

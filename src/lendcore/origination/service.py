@@ -10,7 +10,9 @@ date. The applicant's history is looked up by the keyed ID-number hash (the blin
 the raw number) in one round trip that also reads the business date; the decision is pure Python
 (``ladder.decide``); it is recorded, and an approval opens the customer (identity masked for
 display and sealed, ``pii``) and the cash line through their owner,
-:mod:`lendcore.customers.store`. A referral keeps the identity sealed on the decision
+:mod:`lendcore.customers.store`. A decision that names a customer records with them the
+consents given with the application (credit query, personal data: :mod:`lendcore.customers.
+consents`). A referral keeps the identity sealed on the decision
 (:mod:`lendcore.origination.sealed`) for the reviewer's approval; a decline keeps only the
 hash. On PostgreSQL two applications of one person are serialised by an advisory lock on the
 hash; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
@@ -38,6 +40,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, text
 
 from lendcore import clock, pii
+from lendcore.customers import consents
 from lendcore.customers import store as customers_store
 from lendcore.money import format_yuan
 from lendcore.origination import kyc, policy, sealed
@@ -196,6 +199,9 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
     if line_id is not None and existing_limit is not None:
         set_line_limit(uow, line_id, existing_limit, decision.limit_fen, decision.reasons,
                         on, actor, decision_id=int(decision_id))
+    if customer_id is not None:  # the consents given with the application, kept with the customer
+        consents.record_application(uow, customer_id, credit_query=app.consents.credit_query,
+                                    personal_data=app.consents.sensitive_data, actor=actor, at=at)
     return Decided(int(decision_id), decision, on, at, customer_id, line_id)
 
 

@@ -66,6 +66,9 @@ class KeyRing:
     index_key: bytes
     source: str = DEVELOPMENT
     index_source: str = DEVELOPMENT
+    # The signing key of lendcore's own tokens (``access.tokens``; HMAC-SHA256); None: the
+    # development token key, which only development mode accepts.
+    token_key: bytes | None = None
     _refused: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def key(self, key_id: str) -> bytes:
@@ -114,10 +117,10 @@ def parse_keyring(document: Any, source: str, id_hash_key: str | None = None) ->
     ``LENDCORE_ID_HASH_KEY`` (the index key when the ring has none)."""
     if not isinstance(document, dict):
         raise ConfigurationError(f"{source} must hold a JSON object", field="LENDCORE_KEYRING")
-    unknown = sorted(set(document) - {"active", "keys", "index_key"})
+    unknown = sorted(set(document) - {"active", "keys", "index_key", "token_key"})
     if unknown:
         raise ConfigurationError(f"{source}: unknown field {unknown[0]!r} (accepted: active, "
-                                 "keys, index_key)", field="LENDCORE_KEYRING")
+                                 "keys, index_key, token_key)", field="LENDCORE_KEYRING")
     raw_keys = document.get("keys")
     if not isinstance(raw_keys, dict) or not raw_keys:
         raise ConfigurationError(f"{source} must name at least one key under \"keys\"",
@@ -143,7 +146,9 @@ def parse_keyring(document: Any, source: str, id_hash_key: str | None = None) ->
         index_key, index_source = id_hash_key.encode(), "LENDCORE_ID_HASH_KEY"
     else:
         index_key, index_source = DEV_ID_HASH_KEY.encode(), DEVELOPMENT
-    return KeyRing(keys, active, index_key, source, index_source)
+    token_key = (_decode_key(document["token_key"], "token_key", source)
+                 if "token_key" in document else None)
+    return KeyRing(keys, active, index_key, source, index_source, token_key)
 
 
 def load_keyring(path: str | Path, id_hash_key: str | None = None) -> KeyRing:
@@ -221,6 +226,7 @@ def new_keyring_document(key_id: str, *, index_key: bool = True) -> dict[str, An
     document: dict[str, Any] = {"active": key_id, "keys": {key_id: new_key()}}
     if index_key:
         document["index_key"] = new_key()
+    document["token_key"] = new_key()
     return document
 
 

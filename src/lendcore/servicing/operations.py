@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
+from sqlalchemy import Connection
+
 from lendcore.runner import Command, Context, Result
+from lendcore.scope import Subject
 from lendcore.servicing import lending, service, views
 from lendcore.servicing.lending import Item
 from lendcore.servicing.results import LoanChanged, OpenedLoan, Repaid
 from lendcore.store.uow import UnitOfWork
+
+# An overpayment refund above this (1,000 yuan) needs a second person (four eyes, *policy*).
+FOUR_EYES_REFUND_ABOVE_FEN = 100_000
 
 __all__ = ["Checkout", "Draw", "Item", "RefundGoods", "RefundOverpayment", "Repay"]
 
@@ -31,6 +37,7 @@ class Draw(Command):
     """Draw cash on a credit line, repaid in ``installments`` by ``method``."""
 
     name: ClassVar[str] = "draw"
+    permission: ClassVar[str] = "loan.draw"
     requires_key: ClassVar[bool] = True
 
     line_id: int
@@ -41,6 +48,9 @@ class Draw(Command):
     method: str = "equal-installment"
     payee_kind: str = "ecosystem"
     prepayment_mode: str = "shorten"
+
+    def subject(self) -> Subject:
+        return ("line", self.line_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> OpenedLoan:
         return lending.draw(uow, lending.DrawRequest(
@@ -56,6 +66,7 @@ class Checkout(Command):
     """An installment loan for a merchant order; the merchant is paid."""
 
     name: ClassVar[str] = "checkout"
+    permission: ClassVar[str] = "loan.checkout"
     requires_key: ClassVar[bool] = True
 
     customer_id: int
@@ -66,6 +77,9 @@ class Checkout(Command):
     items: tuple[Item, ...] = ()
     method: str = "flat-fee"
     interest_free: bool = False
+
+    def subject(self) -> Subject:
+        return ("merchant", self.merchant_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> OpenedLoan:
         return lending.checkout(uow, lending.CheckoutRequest(
@@ -81,11 +95,15 @@ class Repay(Command):
     """A repayment, on the business date or back-dated to ``effective_date``."""
 
     name: ClassVar[str] = "repay"
+    permission: ClassVar[str] = "loan.repay"
     requires_key: ClassVar[bool] = True
 
     loan_id: int
     amount_fen: int
     effective_date: date | None = None
+
+    def subject(self) -> Subject:
+        return ("loan", self.loan_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> Repaid:
         return service.repay(uow, self.loan_id, self.amount_fen, self.effective_date)
@@ -99,10 +117,14 @@ class RefundGoods(Command):
     """Returned goods on a checkout loan: the refunded part is as if never lent."""
 
     name: ClassVar[str] = "refund"
+    permission: ClassVar[str] = "loan.refund"
     requires_key: ClassVar[bool] = True
 
     loan_id: int
     amount_fen: int
+
+    def subject(self) -> Subject:
+        return ("loan", self.loan_id)
 
     def run(self, uow: UnitOfWork, ctx: Context) -> LoanChanged:
         return service.refund_goods(uow, self.loan_id, self.amount_fen)
@@ -116,10 +138,20 @@ class RefundOverpayment(Command):
     """Pay back what a borrower paid beyond what was owed."""
 
     name: ClassVar[str] = "overpayment_refund"
+    permission: ClassVar[str] = "loan.refund_overpayment"
     requires_key: ClassVar[bool] = True
 
     loan_id: int
     amount_fen: int
+
+    def subject(self) -> Subject:
+        return ("loan", self.loan_id)
+
+    def needs_checker(self, conn: Connection) -> str | None:
+        if self.amount_fen > FOUR_EYES_REFUND_ABOVE_FEN:
+            return (f"an overpayment refund of {self.amount_fen} fen, above "
+                    f"{FOUR_EYES_REFUND_ABOVE_FEN} fen")
+        return None
 
     def run(self, uow: UnitOfWork, ctx: Context) -> LoanChanged:
         return service.refund_overpayment(uow, self.loan_id, self.amount_fen)

@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from pydantic import BeforeValidator, Field, StrictBool, WithJsonSchema
 from sqlalchemy import Engine
 
+from lendcore.access.guard import allow
 from lendcore.edge import Body, Count, Identifier, Money, StrictDate, Text, parse_money
 from lendcore.runner import Command, Context, query
 from lendcore.servicing import operations as ops
@@ -100,7 +101,7 @@ class AmountIn(Body):
     amount: Money
 
 
-@router.post("/credit-lines/{line_id}/draws", status_code=201)
+@router.post("/credit-lines/{line_id}/draws", status_code=201, dependencies=[allow("loan.draw")])
 def draw(line_id: IdPath, body: DrawIn, engine: EngineDep, ctx: ContextDep,
          key: KeyHeader = None) -> dict[str, Any]:
     command = ops.Draw(line_id, parse_money(body.amount, "amount"), body.installments,
@@ -109,7 +110,7 @@ def draw(line_id: IdPath, body: DrawIn, engine: EngineDep, ctx: ContextDep,
     return _run(engine, ctx, command, key)
 
 
-@router.post("/checkout-loans", status_code=201)
+@router.post("/checkout-loans", status_code=201, dependencies=[allow("loan.checkout")])
 def checkout(body: CheckoutIn, engine: EngineDep, ctx: ContextDep,
              key: KeyHeader = None) -> dict[str, Any]:
     order = body.order
@@ -123,41 +124,42 @@ def checkout(body: CheckoutIn, engine: EngineDep, ctx: ContextDep,
     return _run(engine, ctx, command, key)
 
 
-@router.get("/loans/{loan_id}")
+@router.get("/loans/{loan_id}", dependencies=[allow("loan.read")])
 def get_loan(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.loan_summary(query(engine, queries.loan_summary, loan_id))
 
 
-@router.get("/loans/{loan_id}/schedule")
+@router.get("/loans/{loan_id}/schedule", dependencies=[allow("loan.read")])
 def get_schedule(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.schedule(query(engine, queries.schedule, loan_id))
 
 
-@router.get("/loans/{loan_id}/statement")
+@router.get("/loans/{loan_id}/statement", dependencies=[allow("loan.read")])
 def get_statement(loan_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.statement(query(engine, queries.statement, loan_id))
 
 
-@router.get("/loans/{loan_id}/payoff")
+@router.get("/loans/{loan_id}/payoff", dependencies=[allow("loan.read")])
 def get_payoff(loan_id: IdPath, on: date, engine: EngineDep) -> dict[str, Any]:
     return views.payoff(query(engine, queries.payoff_quote, loan_id, on))
 
 
-@router.post("/loans/{loan_id}/repayments", status_code=201)
+@router.post("/loans/{loan_id}/repayments", status_code=201, dependencies=[allow("loan.repay")])
 def repay(loan_id: IdPath, body: RepaymentIn, engine: EngineDep, ctx: ContextDep,
           key: KeyHeader = None) -> dict[str, Any]:
     command = ops.Repay(loan_id, parse_money(body.amount, "amount"), body.effective_date)
     return _run(engine, ctx, command, key)
 
 
-@router.post("/loans/{loan_id}/refunds", status_code=201)
+@router.post("/loans/{loan_id}/refunds", status_code=201, dependencies=[allow("loan.refund")])
 def refund(loan_id: IdPath, body: AmountIn, engine: EngineDep, ctx: ContextDep,
            key: KeyHeader = None) -> dict[str, Any]:
     command = ops.RefundGoods(loan_id, parse_money(body.amount, "amount"))
     return _run(engine, ctx, command, key)
 
 
-@router.post("/loans/{loan_id}/overpayment-refunds", status_code=201)
+@router.post("/loans/{loan_id}/overpayment-refunds", status_code=201,
+             dependencies=[allow("loan.refund_overpayment")])
 def refund_overpayment(loan_id: IdPath, body: AmountIn, engine: EngineDep, ctx: ContextDep,
                        key: KeyHeader = None) -> dict[str, Any]:
     command = ops.RefundOverpayment(loan_id, parse_money(body.amount, "amount"))

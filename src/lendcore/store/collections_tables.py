@@ -50,6 +50,8 @@ collection_cases = Table(
     Column("penalty_fen", Fen, nullable=False),
     Column("assignee_kind", String(16), nullable=False),  # in_house | agency
     Column("agency_id", BigInteger, ForeignKey("collection_agencies.id")),
+    # The in-house collector (a username) the case is assigned to: a collector sees only theirs.
+    Column("collector", String(64), index=True),
     Column("next_action", String(32), nullable=False),
     Column("borrower_unreachable", Boolean, nullable=False, server_default="0"),
     Column("outsourcing_notice_on", Date),

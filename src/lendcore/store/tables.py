@@ -2,8 +2,10 @@
 
 # Areas add one import line each (their tables live in lendcore/store/<area>_tables.py).
 from lendcore.store import (
+    access_tables,  # noqa: F401
     audit_tables,  # noqa: F401
     collections_tables,  # noqa: F401
+    consent_tables,  # noqa: F401
     core_tables,  # noqa: F401
     eod_tables,  # noqa: F401
     ledger_tables,  # noqa: F401

@@ -234,14 +234,14 @@ def sign_plan(world: World, life: LoanLife, case_id: int, bd: date) -> None:
 
     penalty = int(query(world.engine, lambda conn: conn.execute(
         select(loans.c.penalty_receivable_fen).where(loans.c.id == life.loan_id)).scalar_one()))
-    waiver: dict[str, Any] = ({"waive_penalty_fen": penalty, "approved_by": "supervisor-02",
+    waiver: dict[str, Any] = ({"waive_penalty_fen": penalty,
                                "waiver_reason": "job loss, income proof seen"}
                               if penalty else {})
-    offered = run_collections(world, OfferPlan(case_id, life.loan_id, 12, "collector-07",
-                                               **waiver), f"demo:plan-offer:{life.loan_id}", bd)
+    offered = run_collections(world, OfferPlan(case_id, life.loan_id, 12, **waiver),
+                              f"demo:plan-offer:{life.loan_id}", bd, actor="collector-07")
     signed = offered is not None and run_collections(
         world, SignPlan(int(offered["plan_id"]), "borrower (e-signature)"),
-        f"demo:plan:{life.loan_id}", bd) is not None
+        f"demo:plan:{life.loan_id}", bd, actor="supervisor-02") is not None
     if signed:
         life.in_plan = True
         world.counts["negotiated plan"] += 1

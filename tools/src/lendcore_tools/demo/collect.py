@@ -6,7 +6,8 @@ refused; nothing is contacted around the guard. A contact happens at the command
 demo runs each one with the simulated clock set to the moment it proposes (``Context.now``),
 never with a time of its own in the command.
 The strategy's ``next_action`` decides the step: reminders and calls in-house (M1-M3), the
-outsourcing notice, then assignment to a reviewed agency (M4+), agency calls afterwards.
+outsourcing notice, then (with the borrower's consent to sharing with an agency, recorded by a
+``RecordConsent`` command) assignment to a reviewed agency (M4+), agency calls afterwards.
 
 To show the guard at work, about one worked case in eight also gets a proposal that breaks a
 rule on purpose (``VIOLATIONS``): a call at 22:30, an SMS at 21:20 (outside the 08:00-21:00
@@ -34,6 +35,8 @@ from lendcore.collections.operations import (
     RecordContact,
     SendNotice,
 )
+from lendcore.customers.consents import CONSENT_VERSION
+from lendcore.customers.operations import RecordConsent
 from lendcore.errors import LendcoreError
 from lendcore.ids import customer_of
 from lendcore.runner import Command, Context, execute
@@ -61,13 +64,14 @@ class Case:
 
 
 def run_collections(world: World, command: Command, key: str, bd: date,
-                    at: datetime | None = None) -> dict[str, Any] | None:
-    """Run one collections command as the demo's operator at ``at`` (default 10:00 on ``bd``);
-    a business refusal is counted and returns None."""
+                    at: datetime | None = None, actor: str = "demo") -> dict[str, Any] | None:
+    """Run one collections command as ``actor`` (the operator acting: a contact's collector, a
+    plan's proposer) at ``at`` (default 10:00 on ``bd``); a business refusal is counted and
+    returns None. In process, without a principal: no permission check and no four eyes."""
     now = at or _at(bd, 10, 0)
     try:
         result: dict[str, Any] = execute(world.engine, command,
-                                         ctx=Context(now=now, actor="demo"), key=key[:128])
+                                         ctx=Context(now=now, actor=actor), key=key[:128])
         return result
     except LendcoreError as exc:
         world.refused[f"{command.name.removeprefix('collections.')}: {exc.code}"] += 1
@@ -100,6 +104,11 @@ def work_cases(world: World, cases: list[Case], bd: date) -> None:
             run_collections(world, SendNotice(case.case_id, "sms"),
                             f"demo:notice:{case.case_id}", bd)
         elif case.next_action == "assign_agency":
+            # The borrower's consent to sharing with a collection agency (given in the app):
+            # assigning without it is refused (409 consent_missing).
+            run_collections(world, RecordConsent(case.customer_id, "collection_sharing",
+                                                 CONSENT_VERSION, True, "app"),
+                            f"demo:consent:collection_sharing:{case.customer_id}", bd)
             run_collections(world, AssignAgency(case.case_id, AGENCY),
                             f"demo:assign:{case.case_id}", bd)
         elif case.next_action != "plan_in_force":
@@ -164,12 +173,14 @@ def _propose(world: World, case: Case, proposal: ProposedContact,
              result: ContactOutcome) -> bool:
     p = proposal
     command = RecordContact(
-        Contact(case.case_id, p.channel, p.target, p.number, p.collector_id, p.agency_code,
-                p.template, p.collectors, p.recorded),
+        Contact(case.case_id, p.channel, p.target, p.number, p.agency_code, p.template,
+                p.collectors, p.recorded),
         result.outcome, result.recording_ref, result.promise_amount_fen, result.promise_date)
     key = f"demo:contact:{case.case_id}:{proposal.at.isoformat()}:{proposal.channel.value}:" \
           f"{proposal.target.value}:{proposal.recorded}"
-    done = run_collections(world, command, key, proposal.at.date(), at=proposal.at)
+    # The collector is the operator who records the contact (``ctx.actor``), never a field.
+    done = run_collections(world, command, key, proposal.at.date(), at=proposal.at,
+                           actor=p.collector_id or "demo")
     allowed = done is not None and bool(done["allowed"])
     world.counts["contact allowed" if allowed else "contact refused"] += 1
     return allowed
