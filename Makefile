@@ -33,6 +33,7 @@ test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(TEST_STAMP)
+	command -v wrk >/dev/null || apt-get install -y wrk  # the API benchmark's load generator
 	for b in benchmarks/bench_*.py; do LENDCORE_MODE=development $(BIN)/python $$b || exit 1; done
 
 clean:

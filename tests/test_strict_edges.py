@@ -29,6 +29,7 @@ from lendcore.errors import InvalidInput
 from lendcore.money import MONEY_PATTERN, parse_yuan
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.uow import UnitOfWork
+from tests.auth import signed_in
 
 MONEY = re.compile(MONEY_PATTERN)
 
@@ -96,7 +97,7 @@ def client(tmp_path: Path) -> Any:
         init_business_date(uow.conn, date(2026, 3, 2))
         uow.commit()
     with TestClient(create_app(engine)) as c:
-        yield c
+        yield signed_in(c, engine)
     engine.dispose()
 
 

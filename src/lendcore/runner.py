@@ -217,9 +217,13 @@ def _execute(engine: Engine, command: Command, ctx: Context, key: str | None,
         raise InvalidInput(f"{command.name} moves money and needs an idempotency key",
                            field="Idempotency-Key", code="idempotency_key_required")
     digest = _digest(payload) if key is not None else ""
+    rehearsed = False
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return _attempt(engine, command, ctx, key, digest, payload, audited)
+            return _attempt(engine, command, ctx, key, digest, payload, audited, rehearsed)
+        except _NeedsChecker:
+            _rehearse(engine, command, ctx)  # a command that cannot run is refused now
+            rehearsed = True
         except IntegrityError:
             if key is None:
                 raise
@@ -239,8 +243,21 @@ def _execute(engine: Engine, command: Command, ctx: Context, key: str | None,
     raise Conflict("the loan is too busy; retry later", field="loan_id", code="busy")
 
 
+class _NeedsChecker(Exception):
+    """The command waits for a checker: rehearse it first, then propose it."""
+
+
+def _rehearse(engine: Engine, command: Command, ctx: Context) -> None:
+    """Run ``command`` in a unit of work that is rolled back: a proposal that could never run
+    (a line that exists, a limit out of range) is refused to its maker at once, instead of
+    waiting for a checker and blocking its own corrected copy."""
+    with UnitOfWork(engine) as uow, clock.command_scope(uow.conn):
+        command.run(uow, ctx)
+        # no commit: the unit of work rolls back, its queued writes discarded
+
+
 def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
-             digest: str, payload: str, audited: str) -> Result:
+             digest: str, payload: str, audited: str, rehearsed: bool = False) -> Result:
     with UnitOfWork(engine) as uow, clock.command_scope(uow.conn):
         if key is not None:
             previous = _stored(uow.conn, command.name, key, digest)
@@ -251,6 +268,8 @@ def _attempt(engine: Engine, command: Command, ctx: Context, key: str | None,
         outcome = "ok"
         scope.check(uow.conn, ctx.principal, command.subject())
         why = command.needs_checker(uow.conn) if ctx.principal is not None else None
+        if why is not None and not rehearsed:
+            raise _NeedsChecker
         if why is not None:
             result = pending.propose(uow, command, ctx, key, payload, why)
             outcome = f"proposed #{result['pending_id']}"

@@ -280,7 +280,7 @@ def test_a_limit_cut_with_its_basis_runs_at_once_and_a_rejection_changes_nothing
     book = _book(client, engine)
     officer = headers(client, engine, "li.wei", "credit_officer")
     proposed = client.post(f"/credit-lines/{book['line']}/limit", headers=officer,
-                           json={"limit": "90000", "reason": "manual"})
+                           json={"limit": "30000", "reason": "manual"})
     assert proposed.status_code == 202
     checker = headers(client, engine, "zhou.officer", "credit_officer")
     rejected = client.post(f"/pending/{proposed.json()['pending_id']}/reject", headers=checker,
@@ -378,3 +378,67 @@ def test_every_operation_by_every_role_gets_its_expected_status(
                                                                 response.text)
             else:
                 assert response.status_code == 403, (role, method, path, response.text)
+
+
+# --- unmasking ----------------------------------------------------------------------------------
+def test_unmasking_needs_its_permission_and_a_reason_and_is_audited(
+        client: TestClient, engine: Engine) -> None:
+    book = _book(client, engine)
+    path = f"/customers/{book['customer']}/unmask"
+    officer = headers(client, engine, "li.wei", "credit_officer")
+    assert client.post(path, json={"reason": "curious"}, headers=officer).status_code == 403
+    auditor = headers(client, engine, "sun.audit", "compliance_auditor")
+    assert client.post(path, json={}, headers=auditor).status_code == 422
+    assert client.post(path, json={"reason": " "}, headers=auditor).status_code == 422
+    answer = client.post(path, json={"reason": "complaint 7: identity check"}, headers=auditor)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["customer_id"] == str(book["customer"])
+    with UnitOfWork(engine, read_only=True) as uow:
+        last = uow.conn.execute(select(audit_log).order_by(audit_log.c.seq.desc())).first()
+    assert last is not None
+    assert (last.actor, last.command) == ("sun.audit", "read:customer.identity")
+    assert "complaint 7" in last.payload
+
+
+# --- no development secrets outside development mode ------------------------------------------
+def test_outside_development_mode_the_server_refuses_the_development_token_key(
+        engine: Engine, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from lendcore.errors import ConfigurationError
+    from lendcore.pii import keyring
+    from tests.pii.helpers import key, write_ring
+
+    ring = tmp_path / "ring.json"
+    write_ring(ring, "k1", {"k1": 1})
+    monkeypatch.setenv("LENDCORE_KEYRING", str(ring))
+    monkeypatch.setenv("LENDCORE_MODE", "production")
+    keyring.reload()
+    try:
+        with pytest.raises(ConfigurationError, match="token_key"):
+            create_app(engine)
+        document = json.loads(ring.read_text())
+        document["token_key"] = key(7)
+        ring.write_text(json.dumps(document))
+        keyring.reload()
+        assert create_app(engine) is not None  # with its own token key it starts
+        assert tokens.signing_key() != tokens.DEV_TOKEN_KEY
+    finally:
+        monkeypatch.setenv("LENDCORE_MODE", "development")
+        monkeypatch.delenv("LENDCORE_KEYRING")
+        keyring.reload()
+
+
+def test_a_proposal_that_could_never_run_is_refused_to_its_maker_at_once(
+        client: TestClient, engine: Engine) -> None:
+    book = _book(client, engine)
+    officer = headers(client, engine, "li.wei", "credit_officer")
+    before = _count(engine, pending_commands)
+    again = client.post("/credit-lines", headers=officer, json={
+        "customer_id": book["customer"], "product": "cash-line", "limit": "50000"})
+    assert again.status_code == 409
+    assert again.json()["error"] == "line_exists"
+    too_low = client.post(f"/credit-lines/{book['line']}/limit", headers=officer,
+                          json={"limit": "499.99", "reason": "manual"})
+    assert too_low.status_code == 422
+    assert _count(engine, pending_commands) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -42,10 +43,17 @@ def test_an_api_command_is_recorded_with_the_clients_address(engine: Engine) -> 
     records = rows(engine)
     assert [(r.origin, r.outcome) for r in records] == [("api 203.0.113.7", "ok"),
                                                          ("api 203.0.113.7", "test_refused")]
-    assert records[0].actor == "anonymous"  # until sign-in names the caller
+    assert records[0].actor == "anonymous"  # this bare app has no sign-in pipeline
     assert records[0].at == CTX.now  # the server's clock
 
 
-def test_the_command_line_is_the_origin_of_its_commands() -> None:
+def test_the_command_line_is_the_origin_of_its_commands(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lendcore.access.commands  # noqa: F401 (wires the CLI's local operator)
+
+    monkeypatch.setenv("LENDCORE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LENDCORE_OPERATOR", "ops.wang")
     ctx = cli_support.context()
-    assert ctx.origin == "cli" and ctx.role is None
+    # the local operator, with their roles: the first one on a fresh database is its administrator
+    assert ctx.origin == "cli"
+    assert (ctx.actor, ctx.role) == ("ops.wang", "administrator")

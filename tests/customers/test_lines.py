@@ -4,6 +4,10 @@ The worked case of issue 12: a customer's cash line was approved at 20,000; "ope
 with 50,000 used to overwrite the limit silently, with no decision and no ``limit_changes`` row.
 Now a second open is a 409 ``line_exists`` that changes nothing, and a limit changes only by a
 limit change that names its reason, the decision or review it rests on, and who made it.
+
+Opening a line, raising a limit and a limit with no decision or review behind it need four eyes
+(issue 13): the signed-in maker's request is answered 202 and runs when another administrator
+(``checker``) approves it; ``_decided`` stands for the command's answer once that is done.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from lendcore.api.app import create_app
 from lendcore.clock import SimulatedClock
 from lendcore.store.origination_tables import decisions, limit_changes, reviews
 from lendcore.store.uow import UnitOfWork
+from tests.auth import add_staff, approve, signed_in
 from tests.servicing.helpers import make_cli, start_book
 
 DAY0 = date(2026, 1, 5)
@@ -32,12 +37,61 @@ def client(engine: Engine) -> Iterator[TestClient]:
     start_book(engine, DAY0)
     app = create_app(engine, clock=SimulatedClock(datetime(2026, 1, 5, 2, 0, tzinfo=UTC)))
     with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+        yield signed_in(c, engine)
 
 
 @pytest.fixture()
 def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Cli:
     return make_cli(engine, monkeypatch, operator="ops.wang")
+
+
+@pytest.fixture()
+def checker_cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """``approve(pending answer printed by the CLI) -> (exit code, stdout)``: ``lendcore pending
+    approve N`` run by a second local operator, ``ops.li`` (an administrator)."""
+    import typer
+    from typer.testing import CliRunner
+
+    from lendcore.access import commands as access_cli
+    from lendcore.errors import LendcoreError
+
+    add_staff(engine, "ops.li", "administrator")
+    app = typer.Typer()
+    app.add_typer(access_cli.pending_app, name="pending")
+
+    def approve_printed(printed: str) -> tuple[int, str]:
+        pending_id = json.loads(printed)["pending_id"]
+        with monkeypatch.context() as m:
+            m.setenv("LENDCORE_OPERATOR", "ops.li")
+            result = CliRunner().invoke(app, ["pending", "approve", str(pending_id),
+                                              "--reason", "checked in a test"])
+        if isinstance(result.exception, LendcoreError):
+            return 2, f"error: {result.exception}"
+        return result.exit_code, result.stdout
+
+    return approve_printed
+
+
+class _Decided:
+    """The answer of a command once four eyes are done: a 202 (pending) answer is approved by
+    a second administrator and stands for what the command answered when it ran (its result,
+    or its refusal); any other answer is itself."""
+
+    def __init__(self, client: TestClient, engine: Engine, response: Any) -> None:
+        if response.status_code == 202:
+            response = approve(client, engine, response)
+        body = response.json()
+        if response.status_code == 200 and isinstance(body, dict) and "result" in body:
+            self.approval: dict[str, Any] | None = body
+            body = body["result"]
+        else:
+            self.approval = None
+        self.status_code = response.status_code
+        self.text = response.text
+        self._body = body
+
+    def json(self) -> Any:
+        return self._body
 
 
 def _customer(client: TestClient, **body: Any) -> int:
@@ -46,10 +100,14 @@ def _customer(client: TestClient, **body: Any) -> int:
     return int(r.json()["customer_id"])
 
 
-def _open(client: TestClient, customer_id: int, limit: str,
-          product: str = "cash-line") -> Any:
-    return client.post("/credit-lines", json={"customer_id": customer_id, "product": product,
-                                              "limit": limit})
+def _open(client: TestClient, engine: Engine, customer_id: int, limit: Any,
+          product: str = "cash-line") -> _Decided:
+    return _Decided(client, engine, client.post("/credit-lines", json={
+        "customer_id": customer_id, "product": product, "limit": limit}))
+
+
+def _set_limit(client: TestClient, engine: Engine, line_id: int, body: dict[str, Any]) -> _Decided:
+    return _Decided(client, engine, client.post(f"/credit-lines/{line_id}/limit", json=body))
 
 
 def _changes(engine: Engine, line_id: int) -> list[Any]:
@@ -77,10 +135,10 @@ def _decision(engine: Engine, customer_id: int, *, review: bool = False) -> tupl
 def test_opening_an_existing_line_with_another_limit_is_a_409_and_the_limit_stays(
         client: TestClient, engine: Engine) -> None:
     cid = _customer(client)
-    first = _open(client, cid, "20000")
-    assert first.status_code == 201, first.text
+    first = _open(client, engine, cid, "20000")
+    assert first.status_code == 200, first.text
     line_id = first.json()["line_id"]
-    again = _open(client, cid, "50000")
+    again = _open(client, engine, cid, "50000")
     assert again.status_code == 409
     assert again.json()["error"] == "line_exists" and again.json()["field"] == "customer_id"
     line = client.get(f"/credit-lines/{line_id}").json()
@@ -90,41 +148,50 @@ def test_opening_an_existing_line_with_another_limit_is_a_409_and_the_limit_stay
 
 
 def test_the_cli_refuses_to_open_an_existing_line_again_and_the_limit_stays(
-        client: TestClient, engine: Engine, cli: Cli) -> None:
+        client: TestClient, engine: Engine, cli: Cli, checker_cli: Cli) -> None:
     code, out = cli("customer", "create", "--name", "张**")
     assert code == 0, out
     cid = json.loads(out)["customer_id"]
     code, out = cli("line", "open", "--customer", str(cid), "--limit", "20000")
+    assert code == 0 and json.loads(out)["status"] == "pending_approval", out
+    code, out = checker_cli(out)
     assert code == 0, out
-    line_id = json.loads(out)["line_id"]
+    approved = json.loads(out)
+    assert (approved["maker"], approved["checker"]) == ("ops.wang", "ops.li")
+    line_id = approved["result"]["line_id"]
     code, out = cli("line", "open", "--customer", str(cid), "--limit", "50000")
+    assert code == 0, out
+    code, out = checker_cli(out)
     assert code == 2
     assert out.startswith("error: customer_id: ") and "already has a cash-line line" in out
     code, out = cli("line", "show", str(line_id))
     assert code == 0 and json.loads(out)["limit"] == "20000.00"
-    assert [c.actor for c in _changes(engine, line_id)] == ["ops.wang"]
+    assert [c.actor for c in _changes(engine, line_id)] == ["ops.li"]  # who ran it: the checker
 
 
 # -- limit changes ------------------------------------------------------------------------------
 def test_a_limit_change_is_logged_with_its_reason_actor_and_basis(
         client: TestClient, engine: Engine) -> None:
     cid = _customer(client)
-    line_id = _open(client, cid, "20000").json()["line_id"]
+    line_id = _open(client, engine, cid, "20000").json()["line_id"]
     decision_id, review_id = _decision(engine, cid, review=True)
-    r = client.post(f"/credit-lines/{line_id}/limit", json={
+    r = _set_limit(client, engine, line_id, {
         "limit": "50000", "reason": "income verified by hand", "decision_id": decision_id,
         "review_id": review_id})
     assert r.status_code == 200, r.text
+    # a raise: proposed by the signed-in admin, run when the checker approved it
+    assert r.approval is not None
+    assert (r.approval["maker"], r.approval["checker"]) == ("admin", "checker")
     assert r.json()["line"]["limit"] == "50000.00"
     assert r.json()["change"] == {
         "action": "raise", "old_limit": "20000.00", "new_limit": "50000.00",
         "reason": "income verified by hand", "decision_id": decision_id,
-        "review_id": review_id, "actor": "anonymous", "business_date": "2026-01-05"}
+        "review_id": review_id, "actor": "checker", "business_date": "2026-01-05"}
     logged = _changes(engine, line_id)[-1]
     assert (logged.action, logged.old_limit_fen, logged.new_limit_fen) == (
         "raise", 2_000_000, 5_000_000)
     assert (logged.decision_id, logged.review_id, logged.actor) == (
-        decision_id, review_id, "anonymous")
+        decision_id, review_id, "checker")
     assert json.loads(logged.reasons_json) == [
         {"code": "operator", "detail": "income verified by hand"}]
     assert logged.business_date == DAY0
@@ -133,8 +200,9 @@ def test_a_limit_change_is_logged_with_its_reason_actor_and_basis(
 def test_the_cli_sets_a_limit_as_the_operator_with_its_basis(
         client: TestClient, engine: Engine, cli: Cli) -> None:
     cid = _customer(client)
-    line_id = _open(client, cid, "20000").json()["line_id"]
+    line_id = _open(client, engine, cid, "20000").json()["line_id"]
     decision_id, _ = _decision(engine, cid)
+    # a cut resting on a decision needs no checker: it runs as the operator
     code, out = cli("line", "set-limit", str(line_id), "--limit", "8000", "--reason",
                     "two missed payments elsewhere", "--decision", str(decision_id))
     assert code == 0, out
@@ -155,8 +223,8 @@ def test_the_cli_sets_a_limit_as_the_operator_with_its_basis(
 ])
 def test_a_limit_change_without_a_proper_reason_or_basis_is_refused(
         client: TestClient, engine: Engine, body: dict[str, Any], field: str) -> None:
-    line_id = _open(client, _customer(client), "20000").json()["line_id"]
-    r = client.post(f"/credit-lines/{line_id}/limit", json=body)
+    line_id = _open(client, engine, _customer(client), "20000").json()["line_id"]
+    r = _set_limit(client, engine, line_id, body)
     assert r.status_code == 422 and r.json()["field"] == field
     assert len(_changes(engine, line_id)) == 1
 
@@ -164,33 +232,32 @@ def test_a_limit_change_without_a_proper_reason_or_basis_is_refused(
 def test_a_basis_of_another_customer_or_none_at_all_is_refused_and_changes_nothing(
         client: TestClient, engine: Engine) -> None:
     cid = _customer(client)
-    line_id = _open(client, cid, "20000").json()["line_id"]
+    line_id = _open(client, engine, cid, "20000").json()["line_id"]
     other_decision, other_review = _decision(engine, _customer(client), review=True)
     own_decision, _ = _decision(engine, cid)
     for extra, field in (({"decision_id": other_decision}, "decision_id"),
                          ({"review_id": other_review}, "review_id"),
                          ({"decision_id": 999_999}, "decision_id"),
                          ({"review_id": 999_999}, "review_id")):
-        r = client.post(f"/credit-lines/{line_id}/limit",
-                        json={"limit": "30000", "reason": "r", **extra})
+        r = _set_limit(client, engine, line_id, {"limit": "30000", "reason": "r", **extra})
         assert r.status_code == 422 and r.json()["field"] == field, r.text
-    ok = client.post(f"/credit-lines/{line_id}/limit",
-                     json={"limit": "30000", "reason": "r", "decision_id": own_decision})
+    ok = _set_limit(client, engine, line_id,
+                    {"limit": "30000", "reason": "r", "decision_id": own_decision})
     assert ok.status_code == 200
     assert client.get(f"/credit-lines/{line_id}").json()["limit"] == "30000.00"
     assert [c.action for c in _changes(engine, line_id)] == ["open", "raise"]
 
 
 def test_a_limit_is_500_to_50000_yuan_on_a_cash_line_both_ends_included(
-        client: TestClient) -> None:
+        client: TestClient, engine: Engine) -> None:
     cid = _customer(client)
-    assert _open(client, cid, "499.99").json()["field"] == "limit"
-    line_id = _open(client, cid, "500").json()["line_id"]
-    path = f"/credit-lines/{line_id}/limit"
-    assert client.post(path, json={"limit": "50000", "reason": "r"}).status_code == 200
-    too_high = client.post(path, json={"limit": "50000.01", "reason": "r"})
+    assert _open(client, engine, cid, "499.99").json()["field"] == "limit"
+    line_id = _open(client, engine, cid, "500").json()["line_id"]
+    top = _set_limit(client, engine, line_id, {"limit": "50000", "reason": "r"})
+    assert top.status_code == 200, top.text
+    too_high = _set_limit(client, engine, line_id, {"limit": "50000.01", "reason": "r"})
     assert too_high.status_code == 422 and too_high.json()["field"] == "limit"
-    same = client.post(path, json={"limit": "50000", "reason": "r"})
+    same = _set_limit(client, engine, line_id, {"limit": "50000", "reason": "r"})
     assert same.status_code == 422 and same.json()["error"] == "limit_unchanged"
 
 
@@ -203,7 +270,7 @@ def _draw(client: TestClient, line_id: int, key: str) -> Any:
 
 def test_a_frozen_line_refuses_draws_until_unfrozen_and_a_closed_one_for_good(
         client: TestClient, engine: Engine) -> None:
-    line_id = _open(client, _customer(client), "20000").json()["line_id"]
+    line_id = _open(client, engine, _customer(client), "20000").json()["line_id"]
     frozen = client.post(f"/credit-lines/{line_id}/freeze", json={"reason": "fraud alert"})
     assert frozen.status_code == 200 and frozen.json()["line"]["frozen_reason"] == "fraud alert"
     assert _draw(client, line_id, "d1").json()["error"] == "line_frozen"
@@ -219,7 +286,7 @@ def test_a_frozen_line_refuses_draws_until_unfrozen_and_a_closed_one_for_good(
     assert _draw(client, line_id, "d3").json()["error"] == "line_closed"
     for path, body in (("close", {"reason": "x"}), ("freeze", {"reason": "x"}),
                        ("limit", {"limit": "1000", "reason": "x"})):
-        r = client.post(f"/credit-lines/{line_id}/{path}", json=body)
+        r = _Decided(client, engine, client.post(f"/credit-lines/{line_id}/{path}", json=body))
         assert r.status_code == 422 and r.json()["error"] == "line_closed"
     assert [c.action for c in _changes(engine, line_id)] == [
         "open", "freeze", "unfreeze", "close"]
@@ -227,8 +294,9 @@ def test_a_frozen_line_refuses_draws_until_unfrozen_and_a_closed_one_for_good(
     assert (line["used"], line["limit"]) == ("1000.00", "20000.00")
 
 
-def test_the_cli_freezes_unfreezes_and_closes_a_line(client: TestClient, cli: Cli) -> None:
-    line_id = _open(client, _customer(client), "20000").json()["line_id"]
+def test_the_cli_freezes_unfreezes_and_closes_a_line(client: TestClient, engine: Engine,
+                                                     cli: Cli) -> None:
+    line_id = _open(client, engine, _customer(client), "20000").json()["line_id"]
     code, out = cli("line", "freeze", str(line_id), "--reason", "fraud alert")
     assert code == 0 and json.loads(out)["line"]["frozen"] is True
     code, out = cli("line", "unfreeze", str(line_id), "--reason", "cleared")
@@ -240,10 +308,10 @@ def test_the_cli_freezes_unfreezes_and_closes_a_line(client: TestClient, cli: Cl
 
 
 # -- customers ----------------------------------------------------------------------------------
-def test_a_customer_shows_with_their_lines(client: TestClient) -> None:
+def test_a_customer_shows_with_their_lines(client: TestClient, engine: Engine) -> None:
     cid = _customer(client, name_masked="张**", timezone="Asia/Urumqi", external_ref="crm:42")
-    _open(client, cid, "20000")
-    _open(client, cid, "8000", product="checkout-installment")
+    assert _open(client, engine, cid, "20000").status_code == 200
+    assert _open(client, engine, cid, "8000", product="checkout-installment").status_code == 200
     shown = client.get(f"/customers/{cid}").json()
     assert (shown["name_masked"], shown["timezone"], shown["external_ref"],
             shown["created_on"]) == ("张**", "Asia/Urumqi", "crm:42", "2026-01-05")
@@ -284,6 +352,7 @@ def test_the_cli_refuses_a_time_zone_outside_the_served_set_in_one_line(cli: Cli
 
 @pytest.mark.parametrize("limit", ["1,5", "1_000", "1e3", "+10", ".5", " 10", "１０", "١٠",
                                    "10.001", 2000])
-def test_a_limit_that_is_not_plain_yuan_is_refused(client: TestClient, limit: Any) -> None:
-    r = _open(client, _customer(client), limit)
+def test_a_limit_that_is_not_plain_yuan_is_refused(client: TestClient, engine: Engine,
+                                                   limit: Any) -> None:
+    r = _open(client, engine, _customer(client), limit)
     assert r.status_code == 422 and r.json()["field"] == "limit"

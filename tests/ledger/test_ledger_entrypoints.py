@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from lendcore.api.app import create_app
 from lendcore.ledger import commands, posting, store
 from lendcore.store.uow import UnitOfWork
+from tests.auth import signed_in
 
 D = date(2026, 3, 1)
 LOAN = 1_000_001
@@ -87,7 +88,7 @@ def test_api_serves_balances_audit_and_a_loans_entries(
     engine: Engine, make_loan: LoanMaker
 ) -> None:
     _book(engine, make_loan, 490000)
-    client = TestClient(create_app(engine))
+    client = signed_in(TestClient(create_app(engine)), engine)
     balances = client.get("/ledger/balances").json()
     assert balances["total_debit_fen"] == balances["total_credit_fen"] == 510000
     audit = client.get("/ledger/audit").json()
@@ -98,6 +99,7 @@ def test_api_serves_balances_audit_and_a_loans_entries(
 
 
 def test_api_loan_ledger_of_an_unknown_loan_is_404(engine: Engine) -> None:
-    response = TestClient(create_app(engine)).get("/loans/999000001/ledger")
+    client = signed_in(TestClient(create_app(engine)), engine)
+    response = client.get("/loans/999000001/ledger")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"

@@ -22,6 +22,7 @@ from lendcore.clock import LENDER_ZONE, SimulatedClock
 from lendcore.origination import commands, routes
 from lendcore.store.core_tables import credit_lines, customers
 from lendcore.store.origination_tables import decisions, reviews
+from tests.auth import signed_in
 
 NOW = datetime(2025, 6, 2, 21, 30, tzinfo=LENDER_ZONE)
 
@@ -30,7 +31,7 @@ NOW = datetime(2025, 6, 2, 21, 30, tzinfo=LENDER_ZONE)
 def client(engine: Engine) -> Iterator[TestClient]:
     app: FastAPI = create_app(engine, clock=SimulatedClock(NOW))
     with TestClient(app) as c:
-        yield c
+        yield signed_in(c, engine)
 
 
 def rows(engine: Engine, table: Any) -> int:
@@ -97,8 +98,8 @@ def test_a_missing_key_is_a_422_naming_the_field(client: TestClient) -> None:
 def test_the_decision_route_is_an_ordinary_route_of_the_one_pipeline(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Broken JSON, a wrong content type and a failure come back in the app's one shape."""
-    client = TestClient(create_app(engine, clock=SimulatedClock(NOW)),
-                        raise_server_exceptions=False)
+    client = signed_in(TestClient(create_app(engine, clock=SimulatedClock(NOW)),
+                                  raise_server_exceptions=False), engine)
     r = client.post("/applications", content=b"{not json",
                     headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_json"
@@ -232,11 +233,12 @@ def test_explanation_review_request_queue_and_outcome(client: TestClient) -> Non
     queue = client.get("/reviews").json()
     assert queue[0]["decision"]["score"] == decided["score"]
     rid = req.json()["review_id"]
-    bad = client.post(f"/reviews/{rid}/outcome", json={"outcome": "decline", "reason": "x"})
+    # the reviewer is the signed-in user: a name typed in the body is refused
+    bad = client.post(f"/reviews/{rid}/outcome", json={
+        "outcome": "decline", "reviewer": "li.wei", "reason": "x"})
     assert bad.status_code == 422 and bad.json()["field"] == "reviewer"
-    ok = client.post(f"/reviews/{rid}/outcome", json={
-        "outcome": "decline", "reviewer": "li.wei", "reason": "student"})
-    assert ok.status_code == 200 and ok.json()["reviewer"] == "li.wei"
+    ok = client.post(f"/reviews/{rid}/outcome", json={"outcome": "decline", "reason": "student"})
+    assert ok.status_code == 200 and ok.json()["reviewer"] == "admin"
     assert ok.json()["decided_on"] == ON.isoformat()
     assert client.get("/reviews").json() == []
     assert client.get("/decisions/999999").status_code == 404
@@ -247,14 +249,13 @@ def test_explanation_review_request_queue_and_outcome(client: TestClient) -> Non
     ("request", {"reason": "x" * 2001}, "reason"),
     ("request", {"reason": "bad\u0000byte"}, "reason"),
     ("request", {"reason": 5}, "reason"),
-    ("outcome", {"outcome": "decline", "reviewer": "li", "reason": "x",
-                 "decided_on": "2025-06-04"}, "decided_on"),
-    ("outcome", {"outcome": "maybe", "reviewer": "li", "reason": "x"}, "outcome"),
-    ("outcome", {"outcome": "decline", "reviewer": "l" * 65, "reason": "x"}, "reviewer"),
-    ("outcome", {"outcome": "decline", "reviewer": "", "reason": "x"}, "reviewer"),
-    ("outcome", {"outcome": "decline", "reviewer": "li", "reason": "x" * 2001}, "reason"),
-    ("outcome", {"outcome": "decline", "reviewer": "li", "reason": ""}, "reason"),
-    ("outcome", {"outcome": "decline", "reviewer": "li ", "reason": "x"}, "reviewer"),
+    ("outcome", {"outcome": "decline", "reason": "x", "decided_on": "2025-06-04"},
+     "decided_on"),
+    ("outcome", {"outcome": "maybe", "reason": "x"}, "outcome"),
+    # the reviewer is the signed-in user: the body may not name one
+    ("outcome", {"outcome": "decline", "reviewer": "li", "reason": "x"}, "reviewer"),
+    ("outcome", {"outcome": "decline", "reason": "x" * 2001}, "reason"),
+    ("outcome", {"outcome": "decline", "reason": ""}, "reason"),
 ])
 def test_review_bodies_refuse_dates_and_unbounded_text_naming_the_field(
         client: TestClient, engine: Engine, path: str, payload: dict[str, object],
@@ -276,12 +277,17 @@ def test_review_text_at_its_maximum_is_accepted(client: TestClient) -> None:
     req = client.post(f"/decisions/{did}/review-request", json={"reason": "x" * 2000})
     assert req.status_code == 201
     ok = client.post(f"/reviews/{req.json()['review_id']}/outcome", json={
-        "outcome": "decline", "reviewer": "l" * 64, "reason": "y" * 2000})
+        "outcome": "decline", "reason": "y" * 2000})
     assert ok.status_code == 200, ok.text
 
 
-def _cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[typer.Typer, CliRunner]:
+def _cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         operator: str = "ops.wang") -> tuple[typer.Typer, CliRunner]:
+    import lendcore.access.commands  # noqa: F401 (wires the CLI's local operator)
+
     monkeypatch.setenv("LENDCORE_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    # the first local operator of the fresh database becomes its administrator
+    monkeypatch.setenv("LENDCORE_OPERATOR", operator)
     monkeypatch.setenv("LENDCORE_MODE", "development")
     monkeypatch.setenv("LENDCORE_CLOCK", "2026-03-01T21:30+08:00")
     app = typer.Typer()
@@ -321,7 +327,7 @@ def test_the_cli_has_no_date_option_and_refuses_a_dated_file(
 
 def test_the_cli_review_commands_build_the_same_commands(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    app, runner = _cli(tmp_path, monkeypatch)
+    app, runner = _cli(tmp_path, monkeypatch, operator="li.wei")  # the reviewer
     path = tmp_path / "student.json"
     path.write_text(json.dumps(body(occupation="student")), encoding="utf-8")
     decided = json.loads(runner.invoke(app, ["apply", "--file", str(path), "--json"]).output)
@@ -331,7 +337,7 @@ def test_the_cli_review_commands_build_the_same_commands(
     review = json.loads(req.output)
     assert review["requested_on"] == decided["decided_on"]
     out = runner.invoke(app, ["review", "outcome", str(review["review_id"]), "--outcome",
-                              "decline", "--reviewer", "li.wei", "--reason", "enrolled"])
+                              "decline", "--reason", "enrolled"])
     assert out.exit_code == 0 and json.loads(out.output)["status"] == "decided", out.output
     shown = json.loads(runner.invoke(app, ["decision", str(decided["decision_id"])]).output)
     assert shown["reviews"][0]["reviewer"] == "li.wei"

@@ -22,6 +22,7 @@ from lendcore.api.app import create_app
 from lendcore.clock import LENDER_ZONE, SimulatedClock
 from lendcore.origination import kyc
 from lendcore.store.origination_tables import decisions
+from tests.auth import signed_in
 
 NOW = datetime(2025, 6, 2, 21, 30, tzinfo=LENDER_ZONE)
 
@@ -32,7 +33,7 @@ HIDDEN = ("birth_date", "gender", "age", "date_of_birth", "sex")
 def client(engine: Engine) -> Iterator[TestClient]:
     app: FastAPI = create_app(engine, clock=SimulatedClock(NOW))
     with TestClient(app) as c:
-        yield c
+        yield signed_in(c, engine)
 
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

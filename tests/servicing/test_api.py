@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lendcore.api.app import create_app
+from tests.auth import approve, signed_in
 from tests.servicing.helpers import advance, start_book
 
 
@@ -17,15 +18,16 @@ from tests.servicing.helpers import advance, start_book
 def client(engine: Engine) -> Iterator[TestClient]:
     start_book(engine, date(2026, 1, 5))
     with TestClient(create_app(engine), raise_server_exceptions=False) as c:
-        yield c
+        yield signed_in(c, engine)
 
 
-def _line(client: TestClient) -> int:
+def _line(client: TestClient, engine: Engine) -> int:
+    """A cash line, opened by the signed-in administrator and approved by another (four eyes)."""
     customer = client.post("/customers", json={}).json()["customer_id"]
-    line = client.post("/credit-lines", json={"customer_id": customer, "product": "cash-line",
-                                              "limit": "20000"})
-    assert line.status_code == 201, line.text
-    return int(line.json()["line_id"])
+    line = approve(client, engine, client.post("/credit-lines", json={
+        "customer_id": customer, "product": "cash-line", "limit": "20000"}))
+    assert line.status_code == 200, line.text
+    return int(line.json()["result"]["line_id"])
 
 
 def _draw(client: TestClient, line_id: int, key: str = "d1") -> dict:  # type: ignore[type-arg]
@@ -41,32 +43,35 @@ def test_openapi_describes_the_servicing_routes(client: TestClient) -> None:
     assert "/loans/{loan_id}/repayments" in paths and "/credit-lines/{line_id}/draws" in paths
 
 
-def test_a_json_number_for_money_is_refused_naming_the_field(client: TestClient) -> None:
-    line_id = _line(client)
+def test_a_json_number_for_money_is_refused_naming_the_field(
+        client: TestClient, engine: Engine) -> None:
+    line_id = _line(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", headers={"Idempotency-Key": "n"},
                     json={"amount": 5000, "installments": 6, "purpose": "travel", "payee": "x"})
     assert r.status_code == 422
     assert r.json()["error"] == "invalid_input" and r.json()["field"] == "amount"
 
 
-def test_money_with_three_decimals_is_refused_with_what_is_accepted(client: TestClient) -> None:
-    line_id = _line(client)
+def test_money_with_three_decimals_is_refused_with_what_is_accepted(
+        client: TestClient, engine: Engine) -> None:
+    line_id = _line(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", headers={"Idempotency-Key": "n"},
                     json={"amount": "1.001", "installments": 6, "purpose": "t", "payee": "x"})
     assert r.status_code == 422 and r.json()["field"] == "amount"
     assert "2 decimals" in r.json()["detail"]
 
 
-def test_a_money_moving_command_without_an_idempotency_key_is_refused(client: TestClient) -> None:
-    line_id = _line(client)
+def test_a_money_moving_command_without_an_idempotency_key_is_refused(
+        client: TestClient, engine: Engine) -> None:
+    line_id = _line(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws",
                     json={"amount": "100", "installments": 3, "purpose": "t", "payee": "x"})
     assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key"
 
 
 def test_repeating_a_draw_returns_the_first_loan_and_reusing_the_key_is_a_409(
-        client: TestClient) -> None:
-    line_id = _line(client)
+        client: TestClient, engine: Engine) -> None:
+    line_id = _line(client, engine)
     first = _draw(client, line_id, "k")
     assert _draw(client, line_id, "k") == first
     body = {"amount": "6000", "installments": 6, "purpose": "travel", "payee": "x"}
@@ -78,7 +83,7 @@ def test_repeating_a_draw_returns_the_first_loan_and_reusing_the_key_is_a_409(
 
 def test_repayment_statement_and_payoff_through_the_api(client: TestClient,
                                                          engine: Engine) -> None:
-    loan = _draw(client, _line(client))
+    loan = _draw(client, _line(client, engine))
     advance(engine, 31)
     loan_id = loan["loan_id"]
     statement = client.get(f"/loans/{loan_id}/statement").json()
@@ -101,8 +106,8 @@ def test_unknown_loans_and_bad_dates_are_4xx_in_one_shape(client: TestClient) ->
     assert r.status_code == 422 and set(r.json()) == {"error", "detail", "field"}
 
 
-def test_a_prohibited_purpose_is_a_422_with_the_reason(client: TestClient) -> None:
-    line_id = _line(client)
+def test_a_prohibited_purpose_is_a_422_with_the_reason(client: TestClient, engine: Engine) -> None:
+    line_id = _line(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", headers={"Idempotency-Key": "p"},
                     json={"amount": "100", "installments": 3, "purpose": "property",
                           "payee": "x"})

@@ -25,6 +25,7 @@ from lendcore.api.app import create_app
 from lendcore.clock import SimulatedClock
 from lendcore.store.servicing_tables import loan_events
 from lendcore.store.uow import UnitOfWork
+from tests.auth import approve, signed_in
 from tests.servicing.helpers import advance, audit_problems, make_cli, start_book
 
 DAY0 = date(2026, 1, 5)
@@ -37,17 +38,20 @@ def client(engine: Engine) -> Iterator[TestClient]:
     start_book(engine, DAY0)
     app = create_app(engine, clock=SimulatedClock(datetime(2026, 1, 5, 2, 0, tzinfo=UTC)))
     with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+        yield signed_in(c, engine)
 
 
-def _customer_with_lines(client: TestClient) -> tuple[int, int]:
+def _customer_with_lines(client: TestClient, engine: Engine) -> tuple[int, int]:
+    """A customer with a cash line and a checkout line, each opened by the signed-in
+    administrator and approved by a second one (four eyes)."""
     cid = client.post("/customers", json={}).json()["customer_id"]
-    line = client.post("/credit-lines", json={"customer_id": cid, "product": "cash-line",
-                                              "limit": "20000"}).json()["line_id"]
-    r = client.post("/credit-lines", json={"customer_id": cid,
-                                           "product": "checkout-installment", "limit": "20000"})
-    assert r.status_code == 201, r.text
-    return cid, int(line)
+    line = approve(client, engine, client.post("/credit-lines", json={
+        "customer_id": cid, "product": "cash-line", "limit": "20000"}))
+    assert line.status_code == 200, line.text
+    r = approve(client, engine, client.post("/credit-lines", json={
+        "customer_id": cid, "product": "checkout-installment", "limit": "20000"}))
+    assert r.status_code == 200, r.text
+    return cid, int(line.json()["result"]["line_id"])
 
 
 def _draw_body(**changes: Any) -> dict[str, Any]:
@@ -68,8 +72,8 @@ def _refused(r: Any, field: str) -> None:
 # -- money --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("amount", BAD_MONEY)
 def test_a_draw_amount_that_is_not_plain_yuan_is_refused_naming_the_field(
-        client: TestClient, amount: Any) -> None:
-    _, line_id = _customer_with_lines(client)
+        client: TestClient, engine: Engine, amount: Any) -> None:
+    _, line_id = _customer_with_lines(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", json=_draw_body(amount=amount),
                     headers={"Idempotency-Key": "d"})
     _refused(r, "amount")
@@ -77,9 +81,9 @@ def test_a_draw_amount_that_is_not_plain_yuan_is_refused_naming_the_field(
 
 
 @pytest.mark.parametrize("amount", ["1,5", "1e3", "+10", "１０", "١٠"])
-def test_every_money_field_refuses_what_is_not_plain_yuan(client: TestClient,
-                                                         amount: str) -> None:
-    cid, _ = _customer_with_lines(client)
+def test_every_money_field_refuses_what_is_not_plain_yuan(client: TestClient, engine: Engine,
+                                                          amount: str) -> None:
+    cid, _ = _customer_with_lines(client, engine)
     headers = {"Idempotency-Key": "k"}
     _refused(client.post("/checkout-loans", json=_checkout_body(cid, amount=amount),
                          headers=headers), "order.amount")
@@ -91,8 +95,8 @@ def test_every_money_field_refuses_what_is_not_plain_yuan(client: TestClient,
                              headers=headers), "amount")
 
 
-def test_plain_yuan_is_booked_exactly(client: TestClient) -> None:
-    _, line_id = _customer_with_lines(client)
+def test_plain_yuan_is_booked_exactly(client: TestClient, engine: Engine) -> None:
+    _, line_id = _customer_with_lines(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", json=_draw_body(amount="1234.5"),
                     headers={"Idempotency-Key": "d"})
     assert r.status_code == 201 and r.json()["principal"] == "1234.50"
@@ -124,15 +128,16 @@ def test_plain_yuan_is_booked_exactly(client: TestClient) -> None:
     ({"note": "x"}, "order.note"),
 ])
 def test_a_checkout_order_outside_the_edge_rules_is_refused(
-        client: TestClient, order: dict[str, Any], field: str) -> None:
-    cid, _ = _customer_with_lines(client)
+        client: TestClient, engine: Engine, order: dict[str, Any], field: str) -> None:
+    cid, _ = _customer_with_lines(client, engine)
     r = client.post("/checkout-loans", json=_checkout_body(cid, **order),
                     headers={"Idempotency-Key": "c"})
     _refused(r, field)
 
 
-def test_a_checkout_takes_up_to_100_items_at_the_bounds(client: TestClient) -> None:
-    cid, _ = _customer_with_lines(client)
+def test_a_checkout_takes_up_to_100_items_at_the_bounds(client: TestClient,
+                                                        engine: Engine) -> None:
+    cid, _ = _customer_with_lines(client, engine)
     items = [{"name": "p" * 128, "category": "p" + "0" * 31, "quantity": 999,
               "unit_price": "0"}] + [{"name": "case", "category": "phone_case", "quantity": 1,
                                       "unit_price": "39.90"}] * 99
@@ -158,23 +163,23 @@ def test_a_checkout_takes_up_to_100_items_at_the_bounds(client: TestClient) -> N
     ({"extra": 1}, "extra"),
 ])
 def test_a_draw_body_outside_the_edge_rules_is_refused(
-        client: TestClient, changes: dict[str, Any], field: str) -> None:
-    _, line_id = _customer_with_lines(client)
+        client: TestClient, engine: Engine, changes: dict[str, Any], field: str) -> None:
+    _, line_id = _customer_with_lines(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", json=_draw_body(**changes),
                     headers={"Idempotency-Key": "d"})
     _refused(r, field)
 
 
-def test_interest_free_is_a_json_boolean(client: TestClient) -> None:
-    cid, _ = _customer_with_lines(client)
+def test_interest_free_is_a_json_boolean(client: TestClient, engine: Engine) -> None:
+    cid, _ = _customer_with_lines(client, engine)
     body = {**_checkout_body(cid), "interest_free": "yes"}
     _refused(client.post("/checkout-loans", json=body, headers={"Idempotency-Key": "c"}),
              "interest_free")
 
 
 # -- the repayment's value date --------------------------------------------------------------------
-def _drawn_loan(client: TestClient) -> int:
-    _, line_id = _customer_with_lines(client)
+def _drawn_loan(client: TestClient, engine: Engine) -> int:
+    _, line_id = _customer_with_lines(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", json=_draw_body(),
                     headers={"Idempotency-Key": "draw"})
     assert r.status_code == 201, r.text
@@ -192,7 +197,7 @@ def _repay(client: TestClient, loan_id: int, key: str, effective: Any = None,
 
 def test_a_value_date_is_at_most_the_business_date_and_at_least_the_loans_start(
         client: TestClient, engine: Engine) -> None:
-    loan_id = _drawn_loan(client)
+    loan_id = _drawn_loan(client, engine)
     bd = advance(engine, 10)
     start = DAY0
     for day in (start - timedelta(days=1), bd + timedelta(days=1)):
@@ -217,13 +222,14 @@ def test_a_value_date_is_at_most_the_business_date_and_at_least_the_loans_start(
 
 @pytest.mark.parametrize("effective", ["2026-1-5", "20260105", "2026-01-05T00:00", "05/01/2026",
                                        "2026-02-30", 1767571200, ""])
-def test_a_value_date_is_written_yyyy_mm_dd(client: TestClient, effective: Any) -> None:
-    loan_id = _drawn_loan(client)
+def test_a_value_date_is_written_yyyy_mm_dd(client: TestClient, engine: Engine,
+                                            effective: Any) -> None:
+    loan_id = _drawn_loan(client, engine)
     _refused(_repay(client, loan_id, "k", effective), "effective_date")
 
 
-def test_a_refund_takes_no_value_date(client: TestClient) -> None:
-    loan_id = _drawn_loan(client)
+def test_a_refund_takes_no_value_date(client: TestClient, engine: Engine) -> None:
+    loan_id = _drawn_loan(client, engine)
     r = client.post(f"/loans/{loan_id}/refunds",
                     json={"amount": "1", "effective_date": "2026-01-05"},
                     headers={"Idempotency-Key": "r"})
@@ -239,7 +245,7 @@ def _repayments(engine: Engine) -> int:
 
 def test_the_same_key_from_the_api_then_the_cli_is_one_repayment(
         client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    loan_id = _drawn_loan(client)
+    loan_id = _drawn_loan(client, engine)
     advance(engine, 3)
     first = _repay(client, loan_id, "pay-42", amount="917.99")
     assert first.status_code == 201, first.text
@@ -257,7 +263,7 @@ def test_the_same_key_from_the_api_then_the_cli_is_one_repayment(
 
 def test_the_same_key_from_the_cli_then_the_api_is_one_back_dated_repayment(
         client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    loan_id = _drawn_loan(client)
+    loan_id = _drawn_loan(client, engine)
     advance(engine, 3)
     cli = make_cli(engine, monkeypatch)
     code, out = cli("repay", "--loan", str(loan_id), "--amount", "100", "--on", "2026-01-06",
@@ -279,7 +285,7 @@ def test_the_same_key_from_the_cli_then_the_api_is_one_back_dated_repayment(
 def test_the_cli_refuses_a_bad_repayment_in_one_line(
         client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch,
         args: tuple[str, ...], field: str) -> None:
-    loan_id = _drawn_loan(client)
+    loan_id = _drawn_loan(client, engine)
     advance(engine, 3)
     cli = make_cli(engine, monkeypatch)
     code, out = cli("repay", "--loan", str(loan_id), *args)
@@ -289,7 +295,7 @@ def test_the_cli_refuses_a_bad_repayment_in_one_line(
 
 def test_the_cli_refuses_a_long_merchant_id_in_one_line(
         client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    cid, _ = _customer_with_lines(client)
+    cid, _ = _customer_with_lines(client, engine)
     cli = make_cli(engine, monkeypatch)
     code, out = cli("checkout", "--customer", str(cid), "--order-id", "O1", "--merchant",
                     "m" * 200_000, "--amount", "3999", "--installments", "12")

@@ -36,12 +36,13 @@ def test_a_signed_plan_restructures_the_loan_exactly_as_offered_and_keeps_the_le
     with UnitOfWork(engine) as uow:
         penalty = uow.conn.execute(select(loans.c.penalty_receivable_fen)
                                    .where(loans.c.id == loan_id)).scalar_one()
-        waiver = Waiver(penalty_fen=penalty, reason="hardship: job loss",
-                        approved_by="SUP-1")
+        waiver = Waiver(penalty_fen=penalty, reason="hardship: job loss")
         offered = offer_plan(uow, case_id, loan_id, installments=24, proposed_by="C-7",
                              waiver=waiver)
         offer = offered.offer
-        sign_plan(uow, offered.plan_id, signed_by="borrower", apply_restructure=apply_plan)
+        # the waiver's checker is named when the plan is signed (four eyes)
+        sign_plan(uow, offered.plan_id, signed_by="borrower", approved_by="SUP-1",
+                  apply_restructure=apply_plan)
         uow.commit()
     with UnitOfWork(engine, read_only=True) as uow:
         loan = uow.conn.execute(select(loans).where(loans.c.id == loan_id)).one()
@@ -72,15 +73,16 @@ def test_a_plan_is_offered_and_signed_through_the_api(engine: Engine) -> None:
     from fastapi.testclient import TestClient
 
     from lendcore.api.app import create_app
+    from tests.auth import signed_in
 
     loan_id, case_id, _ = _overdue_loan(engine)
     with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        signed_in(client, engine)  # the signed-in user proposes the plan
         too_long = client.post(f"/collections/cases/{case_id}/plans",
-                               json={"loan_id": loan_id, "installments": 61,
-                                     "proposed_by": "C-7"})
+                               json={"loan_id": loan_id, "installments": 61})
         assert too_long.status_code == 422 and too_long.json()["field"] == "installments"
         offer = client.post(f"/collections/cases/{case_id}/plans",
-                            json={"loan_id": loan_id, "installments": 12, "proposed_by": "C-7"})
+                            json={"loan_id": loan_id, "installments": 12})
         assert offer.status_code == 201, offer.text
         assert offer.json()["special_transaction"] == "negotiated_repayment"
         signed = client.post(f"/collections/plans/{offer.json()['plan_id']}/sign",

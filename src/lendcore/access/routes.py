@@ -78,7 +78,7 @@ def sign_out(engine: EngineDep, ctx: ContextDep,
 
 
 @router.get("/auth/me")
-def me(who: Annotated[Principal, allow("session.self")]) -> dict[str, Any]:
+async def me(who: Annotated[Principal, allow("session.self")]) -> dict[str, Any]:
     return {"actor": who.actor, "kind": who.kind, "roles": list(who.roles),
             "permissions": sorted(who.permissions), "customer_id": who.customer_id,
             "agency": who.agency_code, "merchant_id": who.merchant_id}

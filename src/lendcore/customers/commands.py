@@ -61,6 +61,19 @@ def customer_show(customer_id: int) -> None:
     echo(views.customer(read(service.get_customer, _id(customer_id, "customer_id"))))
 
 
+@customer_app.command("unmask")
+def customer_unmask(customer_id: int,
+                    reason: str = typer.Option(..., "--reason", help="why (audited)")) -> None:
+    """The full name, ID number and mobile, recorded in the audit trail with the reason."""
+    from lendcore import audit
+    from lendcore.cli_support import context, engine
+
+    check_text(reason, "reason", 255)
+    echo(audit.read_unmasked(engine(), context(), "customer.identity", reason,
+                             service.unmasked_identity, _id(customer_id, "customer_id"),
+                             subject={"customer_id": customer_id}))
+
+
 @line_app.command("open")
 def line_open(customer: int = typer.Option(...), product: str = typer.Option("cash-line"),
               limit: str = typer.Option(..., help="yuan, e.g. 20000")) -> None:

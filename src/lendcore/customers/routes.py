@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
+from lendcore import audit
 from lendcore.access.guard import allow
 from lendcore.customers import operations as ops
 from lendcore.customers import service, views
@@ -71,6 +72,21 @@ def create_customer(body: CustomerIn, engine: EngineDep, ctx: ContextDep) -> dic
 @router.get("/customers/{customer_id}", dependencies=[allow("customer.read")])
 def get_customer(customer_id: IdPath, engine: EngineDep) -> dict[str, Any]:
     return views.customer(query(engine, service.get_customer, customer_id))
+
+
+class UnmaskIn(Body):
+    reason: Reason
+
+
+@router.post("/customers/{customer_id}/unmask", dependencies=[allow("customer.unmask")])
+def unmask(customer_id: IdPath, body: UnmaskIn, engine: EngineDep,
+           ctx: ContextDep) -> dict[str, Any]:
+    """The full name, ID number and mobile, once the read and its reason are in the audit
+    trail (a read that could not be recorded returns nothing)."""
+    found: dict[str, Any] = audit.read_unmasked(
+        engine, ctx, "customer.identity", body.reason, service.unmasked_identity, customer_id,
+        subject={"customer_id": customer_id})
+    return found
 
 
 @router.post("/credit-lines", status_code=201, dependencies=[allow("line.open")])
