@@ -69,6 +69,9 @@ class Context:
     # holds the database's credentials itself (the night, the demo, a test), which the
     # permission table does not govern and four eyes do not stop.
     principal: Principal | None = None
+    # True while a four-eyes proposal is rehearsed (run, then rolled back) for its maker: a
+    # check that only a checker can pass (not the waiver's offerer) waits for the real run.
+    rehearsal: bool = False
 
 
 COMMANDS: dict[str, type[Command]] = {}  # every command class by name (four eyes rebuild them)
@@ -252,7 +255,7 @@ def _rehearse(engine: Engine, command: Command, ctx: Context) -> None:
     (a line that exists, a limit out of range) is refused to its maker at once, instead of
     waiting for a checker and blocking its own corrected copy."""
     with UnitOfWork(engine) as uow, clock.command_scope(uow.conn):
-        command.run(uow, ctx)
+        command.run(uow, dataclasses.replace(ctx, rehearsal=True))
         # no commit: the unit of work rolls back, its queued writes discarded
 
 

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
+import lendcore.access.commands  # noqa: F401 (wires the CLI's local operator)
 from lendcore.access import policy
 from lendcore.clock import SimulatedClock, ensure_business_date
 from lendcore.collections import service as collections
