@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from lendcore.audit import Who
 from lendcore.errors import Conflict, NotFound
 from lendcore.store.access_tables import pending_commands as pc
 from lendcore.store.uow import UnitOfWork
@@ -34,15 +35,6 @@ class _Proposal(Protocol):
     def name(self) -> str: ...
     @property
     def permission(self) -> str: ...
-
-
-class _Who(Protocol):
-    @property
-    def now(self) -> datetime: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def role(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +56,7 @@ class Pending:
     result: dict[str, Any] | None
 
 
-def propose(uow: UnitOfWork, command: _Proposal, who: _Who, key: str | None, payload: str,
+def propose(uow: UnitOfWork, command: _Proposal, who: Who, key: str | None, payload: str,
             why: str) -> dict[str, Any]:
     """Store ``command`` (its canonical JSON ``payload``) as pending; the 202 answer."""
     digest = hashlib.sha256(payload.encode()).hexdigest()
@@ -94,7 +86,7 @@ def _already(name: str, pending_id: int | None) -> Conflict:
                     code="already_pending")
 
 
-def claim(uow: UnitOfWork, pending_id: int, status: str, who: _Who, reason: str) -> Pending:
+def claim(uow: UnitOfWork, pending_id: int, status: str, who: Who, reason: str) -> Pending:
     """Move a pending command to ``status`` (approved or rejected) for ``who``; a command
     already decided (or decided by a concurrent checker) is a 409."""
     found = get(uow.conn, pending_id)

@@ -49,7 +49,7 @@ from urllib.parse import urlparse
 import jwt
 
 from lendcore import config
-from lendcore.access import policy
+from lendcore.access import policy, tokens
 from lendcore.errors import ConfigurationError, Unauthorized
 from lendcore.principal import OPERATOR, Principal
 
@@ -242,22 +242,8 @@ def _is_acceptable_url(url: str) -> bool:
 
 
 def _decode(token: str, key: Any, algorithm: str, found: Settings) -> dict[str, Any]:
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[algorithm], audience=found.audience, issuer=found.issuer,
-            leeway=LEEWAY_SECONDS, options={"require": _REQUIRED})
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("the token has expired; sign in again at the identity provider",
-                           code="token_expired") from None
-    except jwt.InvalidAudienceError:
-        raise Unauthorized("the token is for another audience", code="token_invalid") from None
-    except jwt.InvalidIssuerError:
-        raise Unauthorized("the token is from another issuer", code="token_invalid") from None
-    except jwt.InvalidSignatureError:
-        raise Unauthorized("the token's signature does not verify",
-                           code="token_invalid") from None
-    except (jwt.PyJWTError, ValueError) as exc:
-        raise Unauthorized(f"the token is refused ({exc})", code="token_invalid") from None
+    claims = tokens.decode(token, key, [algorithm], found.audience, found.issuer,
+                           LEEWAY_SECONDS, _REQUIRED, "sign in again at the identity provider")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise Unauthorized("the token names no subject (sub)", code="token_invalid")
     return claims

@@ -74,12 +74,24 @@ def issue(subject: str, kind: str, roles: list[str], session_id: str, *,
 
 def verify(token: str) -> dict[str, Any]:
     """The claims of a valid access token; anything else is a 401 saying why."""
+    claims = decode(token, signing_key(), [ALGORITHM], AUDIENCE, ISSUER, LEEWAY_SECONDS,
+                    _REQUIRED, "refresh it or sign in again")
+    if not isinstance(claims.get("roles"), list) or claims.get("kind") not in (
+            "operator", "borrower"):
+        raise Unauthorized("the token lacks its kind or roles", code="token_invalid")
+    return claims
+
+
+def decode(token: str, key: Any, algorithms: list[str], audience: str, issuer: str,
+           leeway: int, required: list[str], when_expired: str) -> dict[str, Any]:
+    """PyJWT's checks of a token (signature, audience, issuer, times, required claims), each
+    refusal a 401 naming why (lendcore's tokens and the identity provider's alike)."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, signing_key(), algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-            leeway=LEEWAY_SECONDS, options={"require": _REQUIRED})
+            token, key, algorithms=algorithms, audience=audience, issuer=issuer,
+            leeway=leeway, options={"require": required})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("the token has expired; refresh it or sign in again",
+        raise Unauthorized(f"the token has expired; {when_expired}",
                            code="token_expired") from None
     except jwt.InvalidAudienceError:
         raise Unauthorized("the token is for another audience", code="token_invalid") from None
@@ -88,11 +100,8 @@ def verify(token: str) -> dict[str, Any]:
     except jwt.InvalidSignatureError:
         raise Unauthorized("the token's signature does not verify",
                            code="token_invalid") from None
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError) as exc:
         raise Unauthorized(f"the token is refused ({exc})", code="token_invalid") from None
-    if not isinstance(claims.get("roles"), list) or claims.get("kind") not in (
-            "operator", "borrower"):
-        raise Unauthorized("the token lacks its kind or roles", code="token_invalid")
     return claims
 
 
