@@ -24,7 +24,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import anyio.to_thread
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy import Engine
 
@@ -40,6 +40,10 @@ SESSION_CACHE_SECONDS = 1.0
 _SESSIONS: dict[str, float] = {}  # session id -> when it was last found active
 _KEYS: dict[str, tuple[float, Principal]] = {}  # API key digest -> (when checked, principal)
 _AGENCIES: dict[str, tuple[float, str | None]] = {}
+# A token verified once is not verified again: the same string under the same key gives the same
+# claims until it expires (its session is still checked on every request).
+_VERIFIED: dict[str, tuple[bytes, float, Principal]] = {}  # token -> (key, expires, principal)
+VERIFIED_TOKENS_KEPT = 10_000
 PATH_SUBJECTS = {"loan_id": "loan", "line_id": "line", "customer_id": "customer",
                  "case_id": "case", "decision_id": "decision"}
 
@@ -47,6 +51,14 @@ bearer_scheme = HTTPBearer(auto_error=False, description="a lendcore access toke
                            "/auth/token) or the configured identity provider's")
 key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False,
                           description="a machine client's API key: <client_id>.<secret>")
+
+
+def security_schemes() -> dict[str, Any]:
+    """The credentials the API takes, for its OpenAPI document (``api.app``): each operation
+    but the public ones lists them. Documented there rather than declared as FastAPI security
+    dependencies, which would run on every request to read headers the pipeline already read."""
+    return {type(s).__name__: s.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for s in (bearer_scheme, key_scheme)}
 
 
 def forget_session(session_id: str) -> None:
@@ -58,6 +70,7 @@ def forget_all() -> None:
     _SESSIONS.clear()
     _KEYS.clear()
     _AGENCIES.clear()
+    _VERIFIED.clear()
 
 
 async def authenticate(engine: Engine, headers: MutableMapping[bytes, bytes]) -> Principal:
@@ -79,10 +92,27 @@ async def authenticate(engine: Engine, headers: MutableMapping[bytes, bytes]) ->
     provider = oidc.settings()
     if provider is not None and tokens.unverified_issuer(token) == provider.issuer:
         return await anyio.to_thread.run_sync(oidc.verify, token)
-    principal = service.principal_of_claims(tokens.verify(token))
+    principal = _verified(token)
     await _session_active(engine, principal)
     if "agency_collector" in principal.roles:
         principal = await _with_agency(engine, principal)
+    return principal
+
+
+def _verified(token: str) -> Principal:
+    """The principal of a lendcore access token: PyJWT's checks (signature, audience, issuer,
+    times) the first time this process sees the token, then only its expiry, until it expires
+    or the signing key changes. The HMAC and base64 work is most of a token's cost."""
+    key = tokens.signing_key()
+    now = time.time()
+    found = _VERIFIED.get(token)
+    if found is not None and found[0] == key and now <= found[1] + tokens.LEEWAY_SECONDS:
+        return found[2]
+    claims = tokens.verify(token)
+    principal = service.principal_of_claims(claims)
+    if len(_VERIFIED) >= VERIFIED_TOKENS_KEPT:
+        _VERIFIED.clear()
+    _VERIFIED[token] = (key, float(claims["exp"]), principal)
     return principal
 
 
@@ -132,9 +162,7 @@ class Allow:
     def __init__(self, permission: str) -> None:
         self.permission = permission
 
-    async def __call__(self, request: Request,
-                       _token: Any = Security(bearer_scheme),
-                       _key: Any = Security(key_scheme)) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None:  # the pipeline lets no such request through; refuse anyway
             raise Unauthorized("sign in first")

@@ -239,7 +239,7 @@ def api_routes() -> list[Any]:
 
 def _document_permissions(app: FastAPI, routes: list[Any]) -> None:
     """Each operation in the OpenAPI document names its permission (``x-permission``; null:
-    public), beside the security schemes FastAPI lists from the routes' dependencies."""
+    public) and the credentials it takes (``security``, but for the public ones)."""
     from fastapi.openapi.utils import get_openapi
 
     def openapi() -> dict[str, Any]:
@@ -247,12 +247,16 @@ def _document_permissions(app: FastAPI, routes: list[Any]) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description, routes=app.routes)
+        schemes = guard.security_schemes()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(schemes)
         for route in routes:
             permission = route_permission(route)
             for method in route.methods:
                 operation = schema["paths"][route.path_format].get(method.lower())
                 if operation is not None:
                     operation["x-permission"] = permission
+                    if permission is not None:
+                        operation["security"] = [{name: []} for name in schemes]
         app.openapi_schema = schema
         return schema
 

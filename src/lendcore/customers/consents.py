@@ -83,6 +83,7 @@ class Consents:
 
 # -- writes ------------------------------------------------------------------------------------
 _INSERT = Prepared(consents.insert().returning(consents.c.id))
+_ADD = Prepared(consents.insert())
 
 
 def record(uow: UnitOfWork, customer_id: int, purpose: str, version: str, granted: bool,
@@ -104,12 +105,12 @@ def record_application(uow: UnitOfWork, customer_id: int, *, credit_query: bool,
                        personal_data: bool, actor: str, at: datetime) -> None:
     """The consents given with an application, once its decision names the customer: the
     credit-bureau query and personal-data processing, under :data:`CONSENT_VERSION`, through
-    the app. Queued with the command's closing writes (nothing reads them before the commit)."""
-    given = [p for p, yes in (("credit_query", credit_query), ("personal_data", personal_data))
-             if yes]
-    if given:
-        uow.batch.add(consents.insert(), [
-            _values(customer_id, p, CONSENT_VERSION, True, "app", actor, at) for p in given])
+    the app. On the decision's path, so prepared statements (``store.prepared``): through
+    ``Connection.execute`` the two rows cost a decision about a tenth of its time."""
+    for purpose, yes in (("credit_query", credit_query), ("personal_data", personal_data)):
+        if yes:
+            _ADD.execute(uow.conn, _values(customer_id, purpose, CONSENT_VERSION, True, "app",
+                                           actor, at))
 
 
 def _values(customer_id: int, purpose: str, version: str, granted: bool, channel: str,
