@@ -31,6 +31,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from lendcore.clock import init_business_date
 from lendcore.customers.operations import CreateCustomer, OpenLine
+from lendcore.merchants.operations import AddMerchant
 from lendcore.runner import Context, execute
 from lendcore.servicing.operations import Draw, Repay
 from lendcore.store.db import make_engine, upgrade
@@ -47,11 +48,12 @@ def build_book(engine: Engine) -> list[int]:
     with UnitOfWork(engine) as uow:
         init_business_date(uow.conn, DAY)
         uow.commit()
+    execute(engine, AddMerchant("mi-mall", "小米商城", "electronics"), ctx=CTX)  # the payee
     loan_ids = []
     for n in range(LOANS):
         cid = execute(engine, CreateCustomer(), ctx=CTX)["customer_id"]
         line = execute(engine, OpenLine(cid, "cash-line", 5_000_000), ctx=CTX)
-        loan = execute(engine, Draw(line["line_id"], 4_000_000, 12, "travel", "shop"), ctx=CTX,
+        loan = execute(engine, Draw(line["line_id"], 4_000_000, 12, "travel", "mi-mall"), ctx=CTX,
                        key=f"d{n}")
         loan_ids.append(int(loan["loan_id"]))
     return loan_ids

@@ -116,7 +116,8 @@ def test_products_lists_the_catalogue_with_each_terms_disclosed_rate() -> None:
     code, out, _ = _run("products", "--json")
     assert code == 0
     rows = {row["code"]: row for row in json.loads(out)}
-    twelve = next(t for t in rows["checkout-installment"]["terms"] if t["installments"] == 12)
-    assert twelve["apr_nominal"] == "0.130342"
+    twelve = next(t for t in rows["checkout-installment"]["terms"]
+                  if t["installments"] == 12 and t["methods"] == ["flat-fee"])
+    assert twelve["apr_nominal"] == "13.0342%"  # every rate and fee in percent (one unit)
     code, out, _ = _run("products")
-    assert code == 0 and "cash-line" in out and "13.03%" in out
+    assert code == 0 and "cash-line" in out and "13.0342%" in out

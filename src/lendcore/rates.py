@@ -7,7 +7,7 @@ annualisation differs from its disclosed annual rate::
     >>> AnnualRate.from_daily(parse_rate("0.05%"), DayCount.ACT_365).annual
     Decimal('0.1825')
     >>> AnnualRate.from_daily(parse_rate("0.05%"), DayCount.ACT_360).annual
-    Decimal('0.18')
+    Decimal('0.1800')
 
 ACT/365 is *fixed*: 365 days also in leap years (one day of a leap year is 1/365 of a year).
 Rates are exact decimals with at most 9 places, so they convert losslessly to integer parts per
@@ -98,6 +98,22 @@ def rate_to_ppb(rate: Decimal) -> int:
 
 def ppb_to_rate(ppb: int) -> Decimal:
     return (Decimal(ppb) / PPB).normalize()
+
+
+def format_percent(rate: Decimal, min_places: int = 2) -> str:
+    """A rate as a percentage, exactly (no rounding), with at least ``min_places`` decimals::
+
+        >>> [format_percent(Decimal(t)) for t in ("0.1825", "0.0004", "0.006", "0.130342")]
+        ['18.25%', '0.04%', '0.60%', '13.0342%']
+        >>> format_percent(Decimal("0.24")), format_percent(Decimal("0.27375"))
+        ('24.00%', '27.375%')
+
+    The one unit of every rate and fee a product table or a statement shows.
+    """
+    value = (rate * 100).normalize()
+    exponent = value.as_tuple().exponent
+    places = max(min_places, -exponent if isinstance(exponent, int) else 0)
+    return f"{value:.{places}f}%"
 
 
 @dataclass(frozen=True, slots=True)

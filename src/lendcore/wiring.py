@@ -34,17 +34,22 @@ class WiringError(RuntimeError):
 
 def routers() -> Sequence[APIRouter]:
     from lendcore.access import routes as access_routes
+    from lendcore.collections import early_routes as collections_early_routes
     from lendcore.collections import routes as collections_routes
     from lendcore.customers import consent_routes
     from lendcore.customers import routes as customers_routes
+    from lendcore.documents import routes as documents_routes
     from lendcore.ledger import routes as ledger_routes
+    from lendcore.merchants import routes as merchants_routes
     from lendcore.origination import routes as origination_routes
     from lendcore.servicing import routes as servicing_routes
     from lendcore.system import routes as system_routes
 
     return (system_routes.router, access_routes.router, origination_routes.router,
             customers_routes.router, consent_routes.router, servicing_routes.router,
-            ledger_routes.router, collections_routes.router)
+            documents_routes.router,
+            ledger_routes.router, collections_routes.router,
+            collections_early_routes.router, merchants_routes.router)
 
 
 def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
@@ -54,8 +59,10 @@ def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
     from lendcore.customers import commands as customers_cli
     from lendcore.customers import consent_commands as consent_cli
     from lendcore.customers import store as customers_store
+    from lendcore.documents import commands as documents_cli
     from lendcore.eod import commands as eod_cli
     from lendcore.ledger import commands as ledger_cli
+    from lendcore.merchants import commands as merchants_cli
     from lendcore.origination import commands as origination_cli
     from lendcore.origination import sealed as origination_sealed
     from lendcore.pii import commands as pii_cli
@@ -66,7 +73,9 @@ def cli_groups() -> Sequence[Callable[[typer.Typer], None]]:
 
     return (system_cli.register, origination_cli.register, customers_cli.register,
             consent_cli.register,
-            servicing_cli.register, ledger_cli.register, schedules_cli.register,
+            servicing_cli.register, documents_cli.register,  # after servicing's `loan` group
+            merchants_cli.register, ledger_cli.register,
+            schedules_cli.register,
             products_cli.register,
             lambda app: eod_cli.register(app, lambda: night_steps()),
             collections_cli.register, audit_cli.register,

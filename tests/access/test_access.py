@@ -58,7 +58,7 @@ def _book(client: TestClient, engine: Engine) -> dict[str, Any]:
     loan = client.post(f"/credit-lines/{line}/draws",
                        headers={**bearer, "Idempotency-Key": f"d-{customer}"},
                        json={"amount": "3000", "installments": 3, "purpose": "travel",
-                             "payee": "self"})
+                             "payee": "mi-mall"})
     assert loan.status_code == 201, loan.text
     return {"admin": admin, "customer": customer, "line": line, "borrower": bearer,
             "loan": loan.json()["loan_id"]}
@@ -70,7 +70,7 @@ OUTSIDER = [
     ("post", "/loans/{loan}/overpayment-refunds", {"amount": "1"}),
     ("post", "/loans/{loan}/refunds", {"amount": "1"}),
     ("post", "/credit-lines/{line}/draws", {"amount": "100", "installments": 3,
-                                            "purpose": "travel", "payee": "self"}),
+                                            "purpose": "travel", "payee": "mi-mall"}),
     ("post", "/customers", {}),
     ("post", "/credit-lines", {"customer_id": 1, "product": "cash-line", "limit": "200000"}),
     ("post", "/credit-lines/{line}/limit", {"limit": "200000", "reason": "x"}),
@@ -117,7 +117,7 @@ def test_a_role_without_the_permission_gets_403_and_nothing_changes(
     response = client.post(f"/credit-lines/{book['line']}/draws",
                            headers={**collector, "Idempotency-Key": "c1"},
                            json={"amount": "100", "installments": 3, "purpose": "travel",
-                                 "payee": "self"})
+                                 "payee": "mi-mall"})
     assert response.status_code == 403
     assert "loan.draw" in response.json()["detail"]
     assert client.get("/ledger/balances", headers=collector).status_code == 403

@@ -95,17 +95,19 @@ def open_day(conn: Connection, day: date) -> None:
 def client(engine: Engine, now: str = "2026-03-02T10:00+08:00", *, user: str = "admin",
            roles: tuple[str, ...] = ("administrator",), agency: str | None = None,
            ) -> TestClient:
-    """The real app with only access's (sign-in, four eyes) and collections' routers mounted,
+    """The real app with only access's (sign-in, four eyes) and collections' routers mounted
+    (early plans' too),
     its clock at ``now``, signed in as ``user`` (added with ``roles`` and ``agency`` if new)."""
     from lendcore import wiring
     from lendcore.access import routes as access_routes
     from lendcore.api import app as api_app
     from lendcore.clock import SimulatedClock
-    from lendcore.collections import routes
+    from lendcore.collections import early_routes, routes
     from tests.auth import headers
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(wiring, "routers", lambda: (access_routes.router, routes.router))
+        mp.setattr(wiring, "routers", lambda: (access_routes.router, routes.router,
+                                               early_routes.router))
         app = api_app.create_app(engine, clock=SimulatedClock(datetime.fromisoformat(now)))
     api = TestClient(app, raise_server_exceptions=False)
     if user:

@@ -10,7 +10,7 @@ from collections_helpers import client
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
-from lendcore.collections import routes
+from lendcore.collections import early_routes, routes
 from lendcore.edge import Body
 
 
@@ -39,11 +39,19 @@ def valid_bodies(case_id: int) -> dict[str, tuple[str, dict[str, Any]]]:
         "extend_complaint": ("/collections/complaints/1/extend", {
             "days": 40, "reason": "records"}),
         "resolve_complaint": ("/collections/complaints/1/resolve", {"resolution": "settled"}),
+        "record_legal_step": (f"/collections/cases/{case_id}/legal-steps", {
+            "step": "lawyer_letter", "reference": "LF-2026-0031"}),
+        "request_early_plan": ("/collections/early-plan-requests", {
+            "loan_id": 1_000_001, "installments": 12, "reason": "salary cut"}),
+        "offer_early_plan": ("/collections/early-plans", {"loan_id": 1_000_001,
+                                                          "installments": 12}),
+        "sign_early_plan": ("/collections/early-plans/1/sign", {"signed_by": "borrower"}),
     }
 
 
 def post_routes() -> list[APIRoute]:
-    return [r for r in routes.router.routes if isinstance(r, APIRoute) and "POST" in r.methods]
+    return [r for router in (routes.router, early_routes.router) for r in router.routes
+            if isinstance(r, APIRoute) and "POST" in r.methods]
 
 
 def test_every_body_derives_from_the_strict_body() -> None:
@@ -94,6 +102,10 @@ def refusal(api: Any, name: str, case_id: int, /, **changes: Any) -> str | None:
     ("open_complaint", "summary", 2_000),
     ("extend_complaint", "reason", 500),
     ("resolve_complaint", "resolution", 2_000),
+    ("record_legal_step", "reference", 128),
+    ("request_early_plan", "reason", 500),
+    ("offer_early_plan", "reason", 500),
+    ("sign_early_plan", "signed_by", 64),
 ])
 def test_text_fields_have_a_maximum_length(db: tuple[Engine, int], name: str, field: str,
                                            longest: int) -> None:

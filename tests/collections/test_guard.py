@@ -178,17 +178,28 @@ def visit(collectors: tuple[str, ...], recorded: bool = True) -> ProposedContact
                            collectors=collectors, recorded=recorded)
 
 
+# A visit is for a borrower long overdue and unreachable (test_home_visit.py): 120 DPD, and ten
+# unanswered calls over the days before it.
+UNREACHABLE = [PastContact(Channel.CALL, Target.BORROWER,
+                           at(f"2026-02-{20 + i // 2:02d}T{10 + i % 2}:00+08:00"),
+                           Outcome.NO_ANSWER) for i in range(10)]
+
+
+def visit_codes(p: ProposedContact) -> list[str]:
+    return codes(p, UNREACHABLE, case(bucket="M4", max_dpd=120))
+
+
 def test_a_visit_by_one_collector_is_refused_and_by_two_allowed() -> None:
-    assert codes(visit(("C1",))) == ["visit_needs_two_collectors"]
-    assert codes(visit(("C1", "C2"))) == []
+    assert visit_codes(visit(("C1",))) == ["visit_needs_two_collectors"]
+    assert visit_codes(visit(("C1", "C2"))) == []
 
 
 def test_a_visit_the_same_collector_listed_twice_is_still_one_collector() -> None:
-    assert codes(visit(("C1", "C1"))) == ["visit_needs_two_collectors"]
+    assert visit_codes(visit(("C1", "C1"))) == ["visit_needs_two_collectors"]
 
 
 def test_an_unrecorded_visit_or_call_is_refused() -> None:
-    assert codes(visit(("C1", "C2"), recorded=False)) == ["not_recorded"]
+    assert visit_codes(visit(("C1", "C2"), recorded=False)) == ["not_recorded"]
     assert codes(call("2026-03-02T10:00+08:00", recorded=False)) == ["not_recorded"]
 
 
@@ -249,8 +260,9 @@ def test_every_failing_reason_is_listed_in_the_documented_precedence() -> None:
     result = check_contact(bad, [], case(bucket="M1", plan_in_force=True), CONFIG)
     assert result.codes == [
         "plan_in_force", "quiet_hours", "outside_internal_window", "third_party_not_allowed",
-        "third_party_debt_mention", "channel_not_in_strategy", "visit_needs_two_collectors",
-        "not_recorded", "collector_not_identified", "forbidden_content"]
+        "third_party_debt_mention", "channel_not_in_strategy", "visit_too_early",
+        "visit_borrower_reachable", "visit_needs_two_collectors", "not_recorded",
+        "collector_not_identified", "forbidden_content"]
     order = [PRECEDENCE.index(c) for c in result.codes]
     assert order == sorted(order)
     assert result.as_dict()["allowed"] is False

@@ -275,8 +275,12 @@ def test_a_withdrawn_marketing_consent_stops_marketing_and_nothing_else(db: Engi
         assert not consents.marketing_allowed(uow.conn, cid)
         assert all(consents.has(uow.conn, cid, p)
                    for p in ("credit_query", "personal_data", "collection_sharing"))
-    again = decide(db)  # the returning applicant is decided as before
-    assert again.decision.outcome is Outcome.APPROVE and again.customer_id == cid
+    # The returning applicant is decided as before: the withdrawal is not a reason; only the
+    # 180-day wait after the first application is.
+    again = decide(db)
+    assert again.customer_id == cid
+    assert again.decision.reasons[0].code == "reapply_too_soon"
+    assert "consent" not in " ".join(r.code for r in again.decision.reasons)
     case_id = case_at_an_agency_bucket(db, cid)
     assert assign(db, case_id)["agency"] == "AG1"
     with UnitOfWork(db, read_only=True) as uow:

@@ -263,7 +263,7 @@ def test_a_limit_is_500_to_50000_yuan_on_a_cash_line_both_ends_included(
 def _draw(client: TestClient, line_id: int, key: str) -> Any:
     return client.post(f"/credit-lines/{line_id}/draws", headers={"Idempotency-Key": key},
                        json={"amount": "1000", "installments": 3, "purpose": "travel",
-                             "payee": "小米商城"})
+                             "payee": "mi-mall"})
 
 
 def test_a_frozen_line_refuses_draws_until_unfrozen_and_a_closed_one_for_good(

@@ -159,6 +159,7 @@ GOOD_PROFILE = body()["profile"]
     ({"installments": "12"}, "installments"),
     ({"installments": 12.0}, "installments"),
     ({"installments": 0}, "installments"),
+    ({"installments": 13}, "installments"),  # the cash line offers 1-12
     ({"installments": 25}, "installments"),
     # money
     ({"amount": "499.99"}, "amount"),
@@ -205,7 +206,7 @@ def test_ill_typed_or_out_of_range_inputs_name_their_field(
     {"id_number": "11010519491231002X"},
     {"id_expiry": "2035-01-01"},
     {"installments": 1},
-    {"installments": 24},
+    {"installments": 12},
     {"amount": "500"},
     {"amount": "50000.00"},
     {"monthly_debt_payments": "0"},
@@ -308,8 +309,11 @@ def test_the_cli_prints_a_template_that_decides_as_an_approval(
     decided = json.loads(out.output)
     assert decided["decision"] == "approve"
     assert decided["decision_id"] >= 1 and decided["customer_id"] >= 1 and decided["line_id"] >= 1
+    # The same applicant the same day: one application every 180 days, the date named.
     text = runner.invoke(app, ["apply", "--file", str(path)])
-    assert text.exit_code == 0 and "approve" in text.output, text.output
+    assert text.exit_code == 0 and ": decline cash-line" in text.output, text.output
+    assert f"apply again from {decided['reapply_after']}" in text.output
+    assert "None" not in text.output
 
 
 def test_the_cli_has_no_date_option_and_refuses_a_dated_file(

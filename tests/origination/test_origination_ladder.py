@@ -23,7 +23,7 @@ def test_the_template_applicant_is_approved_with_terms_and_reasons() -> None:
     assert d.limit_fen is not None and d.daily_rate is not None and d.score is not None
     codes = [r.code for r in d.reasons]
     assert "price_score_band" in codes and any(c.startswith("limit_") for c in codes)
-    assert d.reapply_after is None
+    assert d.reapply_after == ON + timedelta(days=180)  # an approval starts the wait too
 
 
 def test_every_failed_rule_is_returned_in_the_documented_order() -> None:

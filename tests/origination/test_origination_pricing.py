@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 from lendcore.origination import policy
 from lendcore.origination.model import Ecosystem
 from lendcore.origination.pricing import dti_headroom_fen, initial_limit, price
+from lendcore.products.catalogue import get_product
 
+CASH = get_product("cash-line")
+assert CASH.rate_min is not None and CASH.rate_max is not None
 scores = st.integers(min_value=200, max_value=900)
 amounts = st.integers(min_value=500_00, max_value=50_000_00)
-terms = st.integers(min_value=1, max_value=policy.INSTALLMENTS_MAX)
+terms = st.sampled_from(CASH.installment_counts)
 incomes = st.integers(min_value=0, max_value=500_000_00)
 ecosystems = st.builds(Ecosystem, st.booleans(), st.integers(0, 240),
                        st.integers(0, 1_000_000_00))
@@ -24,8 +27,10 @@ ecosystems = st.builds(Ecosystem, st.booleans(), st.integers(0, 240),
 def test_the_daily_rate_is_within_the_range_and_never_above_the_term_tier(
         score: int, amount_fen: int, installments: int) -> None:
     rate, reasons = price(score, amount_fen, installments)
-    assert policy.DAILY_RATE_MIN <= rate <= policy.DAILY_RATE_MAX
-    assert rate <= policy.term_tier_ceiling(installments)
+    assert rate is not None and CASH.rate_min is not None and CASH.rate_max is not None
+    assert CASH.rate_min.daily <= rate <= CASH.rate_max.daily
+    tier_rate = CASH.tier_for(installments).rate
+    assert tier_rate is not None and rate <= tier_rate.daily
     assert rate * 365 <= Decimal("0.24")
     assert reasons[0].code == "price_score_band"
 
@@ -51,7 +56,7 @@ def test_the_limit_never_exceeds_the_maximum_and_keeps_payments_within_the_dti_c
         current: int | None) -> None:
     limit_fen, reasons = initial_limit(score, income_fen, debt_fen, rate, eco,
                                        current_limit_fen=current)
-    assert 0 <= limit_fen <= policy.LIMIT_MAX_FEN
+    assert 0 <= limit_fen <= CASH.principal_max_fen
     assert limit_fen % 100_00 == 0
     payment = Decimal(limit_fen) * (Decimal(1) / 12 + rate * 30)
     assert debt_fen + payment <= Decimal(income_fen) * Decimal("0.5") or limit_fen == 0
@@ -71,4 +76,4 @@ def test_the_worked_example_in_the_module_docstring() -> None:
 
 def test_a_low_income_gives_a_limit_below_the_minimum() -> None:
     limit_fen, _ = initial_limit(650, 100_00, 0, Decimal("0.0002"), Ecosystem(True, 6, 0))
-    assert limit_fen < policy.LIMIT_MIN_FEN
+    assert limit_fen < CASH.principal_min_fen

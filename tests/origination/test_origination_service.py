@@ -86,8 +86,9 @@ def test_a_declines_wait_is_counted_from_the_servers_business_date(engine: Engin
 
 def test_a_second_approval_keeps_the_same_customer_and_line(engine: Engine) -> None:
     first = decide(engine)
-    move_business_date(engine, ON + timedelta(days=1))
+    move_business_date(engine, ON + timedelta(days=180))  # the first date allowed again
     second = decide(engine)
+    assert second.decision.outcome is Outcome.APPROVE
     assert count(engine, customers) == 1 and count(engine, credit_lines) == 1
     assert (second.customer_id, second.line_id) == (first.customer_id, first.line_id)
     assert count(engine, limit_changes) == 0  # same limit: nothing changed, nothing logged
@@ -101,6 +102,7 @@ def test_a_returning_customers_new_limit_is_a_logged_change_resting_on_the_decis
         customers_store.set_limit(uow.conn, customers_store.LimitChange(
             first.line_id, "cut", 10_000_00, (Reason("paid_late", "late"),), ON, "limit-job"))
         uow.commit()
+    move_business_date(engine, ON + timedelta(days=180))  # the first date allowed again
     again = decide(engine)
     with engine.connect() as conn:
         line = conn.execute(select(credit_lines)).one()

@@ -21,6 +21,7 @@ from lendcore.errors import Conflict, InvalidInput
 from lendcore.ledger.store import audit
 from lendcore.store.base import metadata
 from lendcore.store.db import make_engine
+from lendcore.store.servicing_tables import CONTRACT_VERSION
 from lendcore_tools.portfolio import load
 from lendcore_tools.portfolio.generate import generate
 from tests.conftest import fresh_database
@@ -51,7 +52,8 @@ def _expected(frame: pl.DataFrame, name: str) -> list[tuple[Any, ...]]:
 
 def _default(column: str) -> Any:
     return {"version": 1, "timezone": "Asia/Shanghai", "status": "open", "reversed": False,
-            "detail_json": "{}", "apr_nominal_ppb": 0}.get(column)
+            "detail_json": "{}", "apr_nominal_ppb": 0,
+            "contract_version": CONTRACT_VERSION}.get(column)
 
 
 @pytest.fixture()

@@ -58,10 +58,11 @@ def test_the_default_allocation_pays_past_due_penalty_then_interest_then_princip
     assert order[-1] == (Bucket.NOT_DUE, Component.PRINCIPAL)
 
 
-@pytest.mark.parametrize("purpose", ["investment", "securities", "property", "Real-Estate"])
-def test_the_cash_line_refuses_prohibited_draw_purposes(purpose: str) -> None:
-    assert get_product("cash-line").refuses_purpose(purpose)
-    assert not get_product("cash-line").refuses_purpose("home-appliances")
+@pytest.mark.parametrize("purpose", ["investment", "securities", "property", "Real-Estate",
+                                     "股票", "购房", "理财", "stocks", ""])
+def test_the_cash_line_takes_only_purposes_on_the_consumption_list(purpose: str) -> None:
+    assert not get_product("cash-line").accepts_purpose(purpose)
+    assert get_product("cash-line").accepts_purpose("appliances")
 
 
 @pytest.mark.parametrize(("installments", "annual"), [
@@ -105,10 +106,19 @@ def test_the_cash_line_has_no_merchant_funded_promotions() -> None:
         interest_free_plan(get_product("cash-line"), 100_000, 3, date(2025, 6, 1))
 
 
-def test_schedule_terms_refuse_an_amount_outside_the_limit() -> None:
+@pytest.mark.parametrize(("principal", "accepted"), [
+    (9_999, False), (10_000, True), (40_000, True), (5_000_000, True), (5_000_001, False)])
+def test_schedule_terms_lend_from_the_minimum_draw_to_the_maximum(principal: int,
+                                                                  accepted: bool) -> None:
+    """From ``min_draw`` (100.00), not from the limit range's 500.00, up to 50,000.00."""
+    cash = get_product("cash-line")
+    if accepted:
+        terms = schedule_terms(cash, RepaymentMethod.EQUAL_INSTALLMENT, principal, 3,
+                               date(2025, 6, 1))
+        assert terms.principal_fen == principal
+        return
     with pytest.raises(InvalidInput) as caught:
-        schedule_terms(get_product("cash-line"), RepaymentMethod.EQUAL_INSTALLMENT, 40_000, 3,
-                       date(2025, 6, 1))
+        schedule_terms(cash, RepaymentMethod.EQUAL_INSTALLMENT, principal, 3, date(2025, 6, 1))
     assert caught.value.field == "principal"
 
 

@@ -1,5 +1,7 @@
 """Test helpers: a book on a real database and a slow, per-loan end of day.
 
+``start_book`` sets the first business date and registers the merchant :data:`MERCHANT`
+(``mi-mall``, active), the payee of the helpers' draws and checkouts.
 ``advance(engine, days)`` closes each business day on every open loan with the reference
 ``close_day`` and posts each loan's accruals as loan-level entries through the same ledger bridge
 the services use. It is the obvious, slow version of the nightly run, so servicing can be tested
@@ -22,7 +24,7 @@ from lendcore.servicing import repository as repo
 from lendcore.servicing.accrual import close_day
 from lendcore.servicing.ledger_bridge import entries_for
 from lendcore.servicing.model import Totals
-from lendcore.servicing.operations import Draw, Repay
+from lendcore.servicing.operations import Draw, Item, Repay
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
 
@@ -34,10 +36,28 @@ def run(engine: Engine, command: Command, key: str | None = None) -> Any:
     return execute(engine, command, ctx=CTX, key=key)
 
 
+MERCHANT = "mi-mall"
+
+
 def start_book(engine: Engine, day: date) -> None:
     with UnitOfWork(engine) as uow:
         init_business_date(uow.conn, day)
+        add_merchant(uow.conn, MERCHANT, "小米商城", "electronics")
         uow.commit()
+
+
+def add_merchant(conn: Any, merchant_id: str, name: str = "商户", category: str = "electronics",
+                 status: str = "active") -> None:
+    """Register a merchant straight through its owner (test set-up: no command, no audit)."""
+    from lendcore.merchants import store as merchants
+
+    merchants.insert(conn, merchant_id=merchant_id, name=name, status=status,
+                     category=category, registered_on=business_date(conn))
+
+
+def goods(amount_fen: int) -> tuple[Item, ...]:
+    """An order of one item worth ``amount_fen`` (a checkout's items sum to its amount)."""
+    return (Item("Xiaomi 14", "electronics", 1, amount_fen),)
 
 
 def advance(engine: Engine, days: int = 1) -> date:
@@ -72,7 +92,7 @@ def new_line(engine: Engine, limit_fen: int = 5_000_000, product: str = "cash-li
 def new_draw(engine: Engine, amount_fen: int = 1_000_000, installments: int = 12,
              method: str = "equal-installment", key: str | None = None) -> int:
     _, line_id = new_line(engine)
-    command = Draw(line_id, amount_fen, installments, "travel", "小米商城", method)
+    command = Draw(line_id, amount_fen, installments, "travel", MERCHANT, method)
     result = run(engine, command, key or f"draw-{line_id}")
     return int(result["loan_id"])
 

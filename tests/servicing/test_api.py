@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,7 +32,7 @@ def _line(client: TestClient, engine: Engine) -> int:
 
 
 def _draw(client: TestClient, line_id: int, key: str = "d1") -> dict:  # type: ignore[type-arg]
-    body = {"amount": "5000", "installments": 6, "purpose": "travel", "payee": "小米商城"}
+    body = {"amount": "5000", "installments": 6, "purpose": "travel", "payee": "mi-mall"}
     r = client.post(f"/credit-lines/{line_id}/draws", json=body,
                     headers={"Idempotency-Key": key})
     assert r.status_code == 201, r.text
@@ -87,12 +88,14 @@ def test_repayment_statement_and_payoff_through_the_api(client: TestClient,
     advance(engine, 31)
     loan_id = loan["loan_id"]
     statement = client.get(f"/loans/{loan_id}/statement").json()
-    assert statement["annual_rate"]["nominal"] == loan["apr_nominal"]
-    assert statement["due_now"] != "0.00"
-    r = client.post(f"/loans/{loan_id}/repayments", json={"amount": statement["due_now"]},
+    apr_percent = statement["rates"]["apr_nominal"]["annual"]  # the statement shows percent
+    assert Decimal(apr_percent.rstrip("%")) / 100 == Decimal(loan["apr_nominal"])
+    assert statement["due_now"]["total"] != "0.00"
+    r = client.post(f"/loans/{loan_id}/repayments",
+                    json={"amount": statement["due_now"]["total"]},
                     headers={"Idempotency-Key": "r1"})
     assert r.status_code == 201, r.text
-    assert client.get(f"/loans/{loan_id}/statement").json()["due_now"] == "0.00"
+    assert client.get(f"/loans/{loan_id}/statement").json()["due_now"]["total"] == "0.00"
     payoff = client.get(f"/loans/{loan_id}/payoff", params={"on": "2026-03-01"}).json()
     assert payoff["total"] != "0.00"
 
@@ -110,5 +113,6 @@ def test_a_prohibited_purpose_is_a_422_with_the_reason(client: TestClient, engin
     line_id = _line(client, engine)
     r = client.post(f"/credit-lines/{line_id}/draws", headers={"Idempotency-Key": "p"},
                     json={"amount": "100", "installments": 3, "purpose": "property",
-                          "payee": "x"})
-    assert r.status_code == 422 and r.json()["error"] == "prohibited_purpose"
+                          "payee": "mi-mall"})
+    assert r.status_code == 422 and r.json()["error"] == "purpose_not_accepted"
+    assert r.json()["field"] == "purpose" and "travel (旅游, travel)" in r.json()["detail"]

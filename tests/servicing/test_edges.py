@@ -55,13 +55,15 @@ def _customer_with_lines(client: TestClient, engine: Engine) -> tuple[int, int]:
 
 
 def _draw_body(**changes: Any) -> dict[str, Any]:
-    return {"amount": "5000", "installments": 6, "purpose": "travel", "payee": "小米商城",
+    return {"amount": "5000", "installments": 6, "purpose": "travel", "payee": "mi-mall",
             **changes}
 
 
 def _checkout_body(customer_id: int, **order: Any) -> dict[str, Any]:
+    item = {"name": "Xiaomi 14", "category": "electronics", "quantity": 1, "unit_price": "3999"}
     return {"customer_id": customer_id, "installments": 12,
-            "order": {"order_id": "O-1", "merchant_id": "mi-mall", "amount": "3999", **order}}
+            "order": {"order_id": "O-1", "merchant_id": "mi-mall", "amount": "3999",
+                      "items": [item], **order}}
 
 
 def _refused(r: Any, field: str) -> None:
@@ -141,10 +143,10 @@ def test_a_checkout_takes_up_to_100_items_at_the_bounds(client: TestClient,
     items = [{"name": "p" * 128, "category": "p" + "0" * 31, "quantity": 999,
               "unit_price": "0"}] + [{"name": "case", "category": "phone_case", "quantity": 1,
                                       "unit_price": "39.90"}] * 99
-    r = client.post("/checkout-loans", json=_checkout_body(cid, items=items),
+    r = client.post("/checkout-loans", json=_checkout_body(cid, items=items, amount="3950.10"),
                     headers={"Idempotency-Key": "c"})
     assert r.status_code == 201, r.text
-    assert r.json()["merchant_id"] == "mi-mall" and r.json()["principal"] == "3999.00"
+    assert r.json()["merchant_id"] == "mi-mall" and r.json()["principal"] == "3950.10"
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -301,5 +303,6 @@ def test_the_cli_refuses_a_long_merchant_id_in_one_line(
                     "m" * 200_000, "--amount", "3999", "--installments", "12")
     assert code == 2 and out.startswith("error: --merchant: ")
     code, out = cli("checkout", "--customer", str(cid), "--order-id", "O1", "--merchant",
-                    "mi-mall", "--amount", "3999", "--installments", "12", "--key", "co-1")
+                    "mi-mall", "--amount", "3999", "--installments", "12", "--item",
+                    "electronics:1:3999:Xiaomi 14", "--key", "co-1")
     assert code == 0 and json.loads(out)["payee"] == "merchant:mi-mall"

@@ -29,7 +29,15 @@ from lendcore.servicing.replay import replay
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.servicing_tables import loans
 from lendcore.store.uow import UnitOfWork
-from tests.servicing.helpers import advance, audit_problems, new_line, run, start_book
+from tests.servicing.helpers import (
+    MERCHANT,
+    advance,
+    audit_problems,
+    goods,
+    new_line,
+    run,
+    start_book,
+)
 
 COMPARED = ("principal_outstanding_fen", "interest_receivable_fen", "penalty_receivable_fen",
             "fee_receivable_fen", "overpayment_fen", "dpd", "status")
@@ -68,7 +76,8 @@ class LoanBook(RuleBasedStateMachine):
                                   "bullet", "pay-any-time"]))
     def draw(self, amount: int, n: int, method: str) -> int:
         _, line_id = new_line(self.engine, 5_000_000)
-        loan = run(self.engine, Draw(line_id, amount, n, "travel", "shop", method), self._key())
+        loan = run(self.engine, Draw(line_id, amount, n, "travel", MERCHANT, method),
+                   self._key())
         self.paid[loan["loan_id"]] = 0
         return int(loan["loan_id"])
 
@@ -77,8 +86,8 @@ class LoanBook(RuleBasedStateMachine):
     def checkout(self, amount: int, n: int, free: bool) -> int:
         cid, _ = new_line(self.engine)
         run(self.engine, OpenLine(cid, "checkout-installment", 5_000_000))
-        loan = run(self.engine, Checkout(cid, f"O{self.keys}", "M1", amount, n, (), "flat-fee",
-                                         free), self._key())
+        loan = run(self.engine, Checkout(cid, f"O{self.keys}", MERCHANT, amount, n,
+                                         goods(amount), "flat-fee", free), self._key())
         self.paid[loan["loan_id"]] = 0
         return int(loan["loan_id"])
 

@@ -17,8 +17,10 @@ from lendcore.servicing.operations import Checkout, Draw, RefundGoods
 from lendcore.store.servicing_tables import loan_events, loans
 from lendcore.store.uow import UnitOfWork
 from tests.servicing.helpers import (
+    MERCHANT,
     advance,
     audit_problems,
+    goods,
     new_draw,
     new_line,
     repay,
@@ -85,8 +87,8 @@ def test_a_prohibited_purpose_is_refused_with_the_reason_and_reserves_nothing(
         book: Engine) -> None:
     _, line_id = new_line(book)
     with pytest.raises(RuleViolation) as err:
-        run(book, Draw(line_id, 100_000, 3, "Securities", "x"), "p1")
-    assert err.value.code == "prohibited_purpose" and err.value.field == "purpose"
+        run(book, Draw(line_id, 100_000, 3, "securities", MERCHANT), "p1")
+    assert err.value.code == "purpose_not_accepted" and err.value.field == "purpose"
     with UnitOfWork(book) as uow:
         assert get_line(uow.conn, line_id).used_fen == 0
 
@@ -94,7 +96,7 @@ def test_a_prohibited_purpose_is_refused_with_the_reason_and_reserves_nothing(
 def test_a_draw_over_the_available_limit_is_refused(book: Engine) -> None:
     _, line_id = new_line(book, limit_fen=100_000)
     with pytest.raises(RuleViolation) as err:
-        run(book, Draw(line_id, 100_001, 3, "travel", "x"), "over")
+        run(book, Draw(line_id, 100_001, 3, "travel", MERCHANT), "over")
     assert err.value.code == "exceeds_available"
 
 
@@ -117,8 +119,8 @@ def test_a_back_dated_repayment_removes_the_penalty_it_would_have_avoided(
 def test_a_checkout_loan_pays_the_merchant_and_a_refund_shrinks_it(book: Engine) -> None:
     cid, _ = new_line(book)
     run(book, OpenLine(cid, "checkout-installment", 1_000_000))
-    loan = run(book, Checkout(cid, "O-1", "M-1", 600_000, 12), "co1")
-    assert loan["payee"] == "merchant:M-1" and loan["kind"] == "checkout"
+    loan = run(book, Checkout(cid, "O-1", MERCHANT, 600_000, 12, goods(600_000)), "co1")
+    assert loan["payee"] == "merchant:mi-mall" and loan["kind"] == "checkout"
     advance(book, 40)
     run(book, RefundGoods(loan["loan_id"], 200_000), "r1")
     row = loan_row(book, loan["loan_id"])
@@ -183,7 +185,8 @@ def test_an_interest_free_checkout_charges_the_borrower_nothing_and_the_merchant
         book: Engine) -> None:
     cid, _ = new_line(book)
     run(book, OpenLine(cid, "checkout-installment", 2_000_000))
-    loan = run(book, Checkout(cid, "O-9", "M-9", 1_200_000, 12, (), "flat-fee", True), "free")
+    loan = run(book, Checkout(cid, "O-9", MERCHANT, 1_200_000, 12, goods(1_200_000),
+                              "flat-fee", True), "free")
     assert loan["merchant_subsidy"] == "864.00"  # 12,000 x 0.6% x 12 at the standard price
     with UnitOfWork(book, read_only=True) as uow:
         rows = queries.schedule(uow.conn, loan["loan_id"]).installments

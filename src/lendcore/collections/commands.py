@@ -5,16 +5,19 @@
     lendcore collections check --case 7 --channel call --to borrower --json
     lendcore collections contact --case 7 --channel call --outcome answered \\
         --recording-ref rec-1
+    lendcore collections legal-step --case 7 --step lawyer_letter --reference LF-2026-0031
     lendcore collections complaints --json
     lendcore collections sync
+    lendcore collections early-plan offer --loan 3000001 --installments 12   (early_commands)
 
 Each command builds the same command object the API builds (``operations``) and runs it as
 the local operator (``LENDCORE_OPERATOR``): they are the collector of a contact, the one who
 marks a borrower unreachable, offers a plan or approves an extension, and their roles decide
 which cases they see (a collector: the ones assigned to them) and how (bands or exact amounts);
 no option names a person acting or a role. No option sets a date or a time (a contact happens
-now, on the server's clock; the rest on the business date). The one dated option is
-``agency-add --reviewed-on``, the agency's last review, never after the business date.
+now, on the server's clock; the rest on the business date). The dated options are facts from
+before: ``agency-add --reviewed-on`` (the agency's last review) and ``legal-step --taken-on``
+(when the step was taken), never after the business date.
 ``--key`` makes a retry the same command as the API request with that ``Idempotency-Key``.
 
 Exit codes: 0 done (``check`` and ``contact``: the contact is allowed), 1 the guard refused the
@@ -34,6 +37,7 @@ from lendcore.collections.config import (
     RULE_MAX_PLAN_INSTALLMENTS,
     Channel,
 )
+from lendcore.collections.early_commands import early_app
 from lendcore.collections.fields import (
     BUCKET_NAMES,
     CASE_STATUSES,
@@ -41,6 +45,7 @@ from lendcore.collections.fields import (
     CONTACT_CHANNELS,
     CONTACT_OUTCOMES,
     CONTACT_TARGETS,
+    LEGAL_STEPS,
     NAME_MAX,
     NOTICE_CHANNELS,
     PERSON_MAX,
@@ -55,6 +60,8 @@ from lendcore.collections.fields import (
     check_optional_text,
 )
 from lendcore.collections.guard import Outcome, Target
+from lendcore.collections.legal import LegalStep
+from lendcore.collections.legal_operations import RecordLegalStep
 from lendcore.edge import (
     check_choice,
     check_count,
@@ -68,7 +75,8 @@ from lendcore.errors import InvalidInput
 from lendcore.schedules import Method
 
 collections_app = typer.Typer(help="Collections: cases, the contact guard, agencies, plans, "
-                                   "complaints.", no_args_is_help=True)
+                                   "legal steps, complaints.", no_args_is_help=True)
+collections_app.add_typer(early_app, name="early-plan")  # help before overdue
 KEY = typer.Option(None, "--key", help="idempotency key: a retry with it is the same command")
 JSON = typer.Option(False, "--json", help="print JSON")
 
@@ -289,6 +297,23 @@ def plan_sign_cmd(plan: str = typer.Option(..., "--plan", help="the offered plan
     read(operations.check_plan_scope, context().principal, plan_id)
     echo(run(operations.SignPlan(plan_id, check_text(signed_by, "--signed-by", PERSON_MAX)),
              key))
+
+
+# --- legal steps -------------------------------------------------------------------------------
+@collections_app.command("legal-step")
+def legal_step_cmd(
+    case: str = CASE, step: str = typer.Option(..., help=" | ".join(LEGAL_STEPS)),
+    reference: str = typer.Option(..., help="the letter's number or the court's case number "
+                                            "(案号): a message naming the step cites it"),
+    taken_on: str | None = typer.Option(None, help="when it was taken YYYY-MM-DD, on or "
+                                                   "before the business date (default: it)"),
+    key: str | None = KEY,
+) -> None:
+    """Record a legal step taken on a case; it waits for a second person's approval."""
+    echo(run(RecordLegalStep(
+        check_id(case, "--case"), LegalStep(check_choice(step, "--step", LEGAL_STEPS)),
+        check_text(reference, "--reference", REFERENCE_MAX),
+        None if taken_on is None else check_date(taken_on, "--taken-on")), key))
 
 
 # --- complaints --------------------------------------------------------------------------------

@@ -85,6 +85,13 @@ class CollectionsConfig:
     min_visit_collectors: int = RULE_MIN_VISIT_COLLECTORS
     retention_years: int = RULE_RETENTION_YEARS
     legal_referral_dpd: int = 180
+    # Home visits (policy, seed 003: only for a borrower long overdue and unreachable): the
+    # case's max DPD must be above ``visit_min_dpd``, and in the last ``unreachable_days``
+    # borrower-local days nobody answered a call or met a visit while at least
+    # ``unreachable_attempts`` calls or visits to the borrower failed.
+    visit_min_dpd: int = 90
+    unreachable_days: int = 30
+    unreachable_attempts: int = 10
     max_plan_installments: int = RULE_MAX_PLAN_INSTALLMENTS
     max_interest_waiver_ratio: Decimal = Decimal("0.5")
     class_floor_months: int = RULE_CLASS_FLOOR_MONTHS
@@ -162,6 +169,26 @@ def _strategies(section: Mapping[str, Any]) -> dict[str, Strategy]:
     return result
 
 
+def _between(value: int, low: int, high: int, fld: str) -> int:
+    if not low <= value <= high:
+        raise InvalidInput(f"must be from {low} to {high}; got {value}", field=fld)
+    return value
+
+
+def _visits(section: Mapping[str, Any]) -> dict[str, int]:
+    """The home-visit policy: all three numbers bounded (the history a visit reads is too)."""
+    return {
+        "visit_min_dpd": _between(_int(section, "min_dpd", 90, "visits.min_dpd"), 1, 10_000,
+                                  "visits.min_dpd"),
+        "unreachable_days": _between(_int(section, "unreachable_days", 30,
+                                          "visits.unreachable_days"), 1, 365,
+                                     "visits.unreachable_days"),
+        "unreachable_attempts": _between(_int(section, "unreachable_attempts", 10,
+                                              "visits.unreachable_attempts"), 1, 1_000,
+                                         "visits.unreachable_attempts"),
+    }
+
+
 def parse_config(raw: Mapping[str, Any]) -> CollectionsConfig:
     """Validate a config mapping (as read from TOML or JSON); refuse anything looser than a rule."""
     start, end = _window(raw.get("window", {}))
@@ -212,6 +239,7 @@ def parse_config(raw: Mapping[str, Any]) -> CollectionsConfig:
         complaint_complex_days=complex_days,
         complaint_max_days=max_days,
         strategies=_strategies(raw.get("strategies", {})),
+        **_visits(raw.get("visits", {})),
     )
 
 

@@ -62,8 +62,10 @@ def case_state(conn: Connection, case: RowMapping) -> CaseState:
         is_open=case["status"] == "open", bucket=str(case["bucket"]),
         borrower_zone=store.borrower_zone(conn, int(case["customer_id"])),
         borrower_unreachable=bool(case["borrower_unreachable"]),
-        plan_in_force=store.plan_in_force(conn, int(case["id"])),
+        plan_in_force=store.plan_in_force(conn, int(case["id"]), int(case["customer_id"])),
         agency_code=store.agency_code_of(conn, case["agency_id"]),
+        max_dpd=int(case["max_dpd"]),
+        legal_steps=store.legal_steps(conn, int(case["id"])),
     )
 
 
@@ -77,7 +79,9 @@ def _check(conn: Connection, case: RowMapping, proposal: ProposedContact,
            cfg: CollectionsConfig) -> GuardResult:
     state = case_state(conn, case)
     day = local_day(proposal.at, state.borrower_zone)
-    history = store.contacts_around(conn, int(case["customer_id"]), day)
+    # A visit reads the whole unreachability window; every other contact the days around.
+    before = cfg.unreachable_days if proposal.channel is Channel.VISIT else 1
+    history = store.contacts_around(conn, int(case["customer_id"]), day, before)
     return check_contact(proposal, history, state, cfg)
 
 

@@ -36,7 +36,7 @@ from lendcore.errors import InvalidInput
 PERSON_MAX = 64  # signed_by (the borrower's side of a signature): a String(64) column
 NAME_MAX = 255  # an agency's name
 RECORDING_MAX = 255  # where the call or visit recording is kept
-REFERENCE_MAX = 128  # a notice's reference (letter number, message id)
+REFERENCE_MAX = 128  # a notice's or a legal step's reference (letter number, 案号)
 TEMPLATE_MAX = 1_000  # a message's text or a call script
 REASON_MAX = 500  # why a waiver or an extension was approved
 SUMMARY_MAX = 2_000  # a complaint's summary and its resolution
@@ -67,6 +67,8 @@ ContactOutcomeName = Literal["answered", "no_answer", "busy", "delivered", "fail
 NoticeChannel = Literal["sms", "app", "call", "visit", "letter", "email"]
 ComplaintChannel = Literal["call", "app", "sms", "email", "letter", "visit", "regulator", "web"]
 PlanMethod = Literal["equal-installment", "equal-principal"]
+LegalStepName = Literal["lawyer_letter", "suit_filed", "enforcement_applied"]
+PlanRequestStatus = Literal["open", "offered"]
 CaseStatus = Literal["open", "closed"]
 BucketName = Literal["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7"]
 
@@ -76,6 +78,8 @@ CONTACT_OUTCOMES: tuple[str, ...] = get_args(ContactOutcomeName)
 NOTICE_CHANNELS: tuple[str, ...] = get_args(NoticeChannel)
 COMPLAINT_CHANNELS: tuple[str, ...] = get_args(ComplaintChannel)
 PLAN_METHODS: tuple[str, ...] = get_args(PlanMethod)
+LEGAL_STEPS: tuple[str, ...] = get_args(LegalStepName)
+PLAN_REQUEST_STATUSES: tuple[str, ...] = get_args(PlanRequestStatus)
 CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)
 BUCKET_NAMES: tuple[str, ...] = get_args(BucketName)
 

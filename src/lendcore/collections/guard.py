@@ -15,11 +15,17 @@ when there is none:
  8  attempt_limit                6 calls/SMS already went to this number this local day (rule)
  9  channel_not_in_strategy      the bucket's strategy does not use this channel
 10  agency_not_assigned          an agency contacts a case not assigned to it
-11  visit_needs_two_collectors   a visit with fewer than 2 collectors (rule)
-12  not_recorded                 a call or visit that will not be recorded (rule)
-13  collector_not_identified     no collector id, or a message that does not carry it
-14  template_missing             an SMS/app message without its text
-15  forbidden_content            one reason per forbidden category found (threat, insult, ...)
+11  visit_too_early              a visit while the case's max DPD is not above visits.min_dpd
+12  visit_borrower_reachable     a visit while the borrower is not shown unreachable: someone
+                                 answered a call or met a visit in the last unreachable_days,
+                                 or fewer than unreachable_attempts calls/visits failed in them
+13  visit_needs_two_collectors   a visit with fewer than 2 collectors (rule)
+14  not_recorded                 a call or visit that will not be recorded (rule)
+15  collector_not_identified     no collector id, or a message that does not carry it
+16  template_missing             an SMS/app message without its text
+17  forbidden_content            one reason per forbidden category found (threat, insult, ...);
+                                 a legal step recorded on the case may be named in a message to
+                                 the borrower that cites its reference (``legal``)
 ==  ===========================  ==========================================================
 
 Days are the borrower's local days: a call at 2026-03-01T21:30+08:00 to a borrower in
@@ -30,6 +36,12 @@ in-house staff and agencies alike, so the limits count both together.
 Worked example: a borrower in Asia/Shanghai answered calls at 09:00, 11:00 and 15:00; a fourth
 call at 16:00 is refused with ``answered_call_limit`` (a fourth answered call would break the
 rule, and whether it would be answered is unknown before dialling).
+
+Home visits (seed 003: 长时间未还款且联系不上): with the shipped policy a visit on 2026-03-31 to a
+case at 120 DPD is allowed when nobody answered a call or met a visit from 2026-03-02 to
+2026-03-31 (30 borrower-local days) and at least 10 calls or visits to the borrower failed in
+them; an answered call on 2026-03-02 refuses it (``visit_borrower_reachable``), one on 2026-03-01
+does not. At 90 DPD it is ``visit_too_early``; at 91 the DPD no longer stands in the way.
 """
 
 from __future__ import annotations
@@ -37,10 +49,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from lendcore.collections.config import Channel, CollectionsConfig
+from lendcore.collections.legal import RecordedStep, hint, unlocked_phrases
 from lendcore.collections.phrases import debt_words, forbidden_matches
 from lendcore.errors import InvalidInput
 from lendcore.reasons import Reason
@@ -61,6 +74,8 @@ PRECEDENCE: tuple[str, ...] = (
     "attempt_limit",
     "channel_not_in_strategy",
     "agency_not_assigned",
+    "visit_too_early",
+    "visit_borrower_reachable",
     "visit_needs_two_collectors",
     "not_recorded",
     "collector_not_identified",
@@ -130,6 +145,8 @@ class CaseState:
     borrower_unreachable: bool = False
     plan_in_force: bool = False
     agency_code: str | None = None  # the agency the case is assigned to, if any
+    max_dpd: int = 0  # the worst DPD of the borrower's loans (a visit needs it high)
+    legal_steps: tuple[RecordedStep, ...] = ()  # legal steps taken: the only ones to mention
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +187,8 @@ def check_contact(
     reasons += _third_party_reasons(proposal, case)
     reasons += _frequency_reasons(proposal, history, case, config)
     reasons += _manner_reasons(proposal, case, config)
-    reasons += _content_reasons(proposal)
+    reasons += _visit_reasons(proposal, history, case, config)
+    reasons += _content_reasons(proposal, case)
     order = {code: i for i, code in enumerate(PRECEDENCE)}
     reasons.sort(key=lambda r: order[r.code])  # stable: categories keep their found order
     return GuardResult(tuple(reasons))
@@ -270,6 +288,43 @@ def _manner_reasons(p: ProposedContact, case: CaseState, cfg: CollectionsConfig)
     return reasons
 
 
-def _content_reasons(p: ProposedContact) -> list[Reason]:
-    return [Reason("forbidden_content", f"{m.category}: contains {m.phrase!r}")
-            for m in forbidden_matches(p.template or "")]
+REACHED = frozenset({Outcome.ANSWERED, Outcome.MET})
+FAILED_ATTEMPTS = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.NOT_MET})
+
+
+def _visit_reasons(p: ProposedContact, history: Sequence[PastContact], case: CaseState,
+                   cfg: CollectionsConfig) -> list[Reason]:
+    """A visit only for a borrower long overdue and shown unreachable by the contact log."""
+    if p.channel is not Channel.VISIT:
+        return []
+    reasons = []
+    if case.max_dpd <= cfg.visit_min_dpd:
+        reasons.append(Reason("visit_too_early",
+                              f"a visit needs the case more than {cfg.visit_min_dpd} days past "
+                              f"due; it is {case.max_dpd}"))
+    day = local_day(p.at, case.borrower_zone)
+    first = day - timedelta(days=cfg.unreachable_days - 1)
+    window = [h for h in history if h.target is Target.BORROWER
+              and h.channel in (Channel.CALL, Channel.VISIT)
+              and first <= local_day(h.at, case.borrower_zone) <= day]
+    reached = [local_day(h.at, case.borrower_zone) for h in window if h.outcome in REACHED]
+    failed = sum(1 for h in window if h.outcome in FAILED_ATTEMPTS)
+    if reached:
+        reasons.append(Reason("visit_borrower_reachable",
+                              f"the borrower was reached on {max(reached)}, within the last "
+                              f"{cfg.unreachable_days} days ({first} to {day})"))
+    elif failed < cfg.unreachable_attempts:
+        reasons.append(Reason("visit_borrower_reachable",
+                              f"{failed} failed calls/visits from {first} to {day}; the borrower "
+                              f"is unreachable after at least {cfg.unreachable_attempts}"))
+    return reasons
+
+
+def _content_reasons(p: ProposedContact, case: CaseState) -> list[Reason]:
+    text = p.template or ""
+    # Only the borrower may be told of a legal step, and only citing its recorded reference.
+    to_borrower = p.target is Target.BORROWER
+    allowed = unlocked_phrases(text, case.legal_steps) if to_borrower else frozenset()
+    return [Reason("forbidden_content", f"{m.category}: contains {m.phrase!r}"
+                   f"{hint(m.phrase, case.legal_steps) if to_borrower else ''}")
+            for m in forbidden_matches(text, allowed)]

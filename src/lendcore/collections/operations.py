@@ -3,9 +3,9 @@ CLI and the demo, and run by ``runner.execute`` in one unit of work.
 
 No command carries a date or a time. A contact happens at the command's ``ctx.now`` (the
 server's clock); a notice, an assignment, a review, a complaint's receipt and resolution, a
-plan's offer and signature happen on the business date (``clock.business_date``). The one dated
-field is :class:`AddAgency`'s ``last_reviewed_on``, a fact from before the agency came to us,
-refused after the business date::
+plan's offer and signature happen on the business date (``clock.business_date``). The dated
+fields are facts from before, refused after the business date: :class:`AddAgency`'s
+``last_reviewed_on`` and ``legal_operations.RecordLegalStep``'s ``taken_on``::
 
     execute(engine, RecordContact(Contact(7, Channel.CALL, recorded=True),
                                   Outcome.ANSWERED, recording_ref="rec-1"),
@@ -42,7 +42,6 @@ from lendcore.collections.config import Channel
 from lendcore.collections.guard import GuardResult, Outcome, ProposedContact, Target
 from lendcore.collections.plans import Waiver
 from lendcore.errors import Forbidden
-from lendcore.money import format_yuan
 from lendcore.principal import Principal
 from lendcore.runner import Command, Context
 from lendcore.schedules import Method
@@ -276,7 +275,17 @@ def check_plan_scope(conn: Connection, principal: Principal | None, plan_id: int
     does not exist is left to the command's 404)."""
     head = plan_service.plan_head(conn, plan_id)
     if head is not None:
-        scope.check(conn, principal, (CASE, head.case_id))
+        scope.check(conn, principal, head.subject())
+
+
+def check_own_waiver(head: plan_service.PlanHead, ctx: Context) -> str | None:
+    """The approver of a plan's waiver (the one running the signature), never its offerer."""
+    if not head.waives:
+        return None
+    if ctx.principal is not None and not ctx.rehearsal and ctx.actor == head.proposed_by:
+        raise Forbidden(f"{ctx.actor} offered plan {head.plan_id}'s waiver and cannot approve "
+                        "it: four eyes need another person", field="plan_id", code="own_waiver")
+    return ctx.actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,30 +301,29 @@ class SignPlan(Command):
 
     name: ClassVar[str] = "collections.sign_plan"
     permission: ClassVar[str] = "plan.sign"
+    origin: ClassVar[str] = plan_service.COLLECTIONS  # the plans this command signs
     plan_id: int
     signed_by: str
 
     def needs_checker(self, conn: Connection) -> str | None:
         head = plan_service.plan_head(conn, self.plan_id)
-        if head is None or head.status != "offered" or not head.waives:
+        if (head is None or head.status != "offered" or not head.waives
+                or head.origin != self.origin):
             return None  # nothing to check: it signs as it is, or is refused as it is
-        parts = [f"{format_yuan(fen)} yuan of {what}" for fen, what in (
-            (head.waived_penalty_fen, "penalty"), (head.waived_interest_fen, "interest"))
-            if fen]
-        return f"a plan that waives {' and '.join(parts)}"
+        return head.waiver_text()
+
+    def check_offered(self, conn: Connection, head: plan_service.PlanHead) -> None:
+        """What an offered plan of this origin must still meet when it is signed."""
 
     def run(self, uow: UnitOfWork, ctx: Context) -> plan_service.SignedPlan:
         head = plan_service.plan_head(uow.conn, self.plan_id)
         approver = None
         if head is not None:
-            scope.check(uow.conn, ctx.principal, (CASE, head.case_id))
-            if head.waives:
-                approver = ctx.actor
-                if (ctx.principal is not None and not ctx.rehearsal
-                        and ctx.actor == head.proposed_by):
-                    raise Forbidden(f"{ctx.actor} offered plan {self.plan_id}'s waiver and "
-                                    "cannot approve it: four eyes need another person",
-                                    field="plan_id", code="own_waiver")
+            scope.check(uow.conn, ctx.principal, head.subject())
+            head.refuse_other_origin(self.origin)
+            if head.status == "offered":  # (otherwise sign_plan refuses it as it is)
+                self.check_offered(uow.conn, head)
+            approver = check_own_waiver(head, ctx)
         return plan_service.sign_plan(uow, self.plan_id, signed_by=self.signed_by,
                                       approved_by=approver)
 

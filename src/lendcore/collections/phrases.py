@@ -12,20 +12,29 @@ English phrases match as whole words, case-insensitively ("court" matches "court
 The lists are deliberately broad: a false refusal costs a collector a rewrite; a false pass is a
 regulatory breach. ``DEBT_WORDS`` are words that tell a third party (an emergency contact) about
 the debt, which the rule forbids.
+
+Words naming a legal step (律师函, 起诉, 诉讼, 法院, 强制执行 ...) are forbidden as threats or
+impersonation *unless* the lender has taken that step: the guard passes them in ``allowed``
+(``legal.unlocked_phrases``) for a message to the borrower citing a recorded step's reference.
+Posing as a court, the police or a lawyer (本院, 法官, 我是律师, 公安 ...) is never allowed::
+
+    >>> [m.phrase for m in forbidden_matches("已向法院起诉,再不还就坐牢", allowed={"法院", "起诉"})]
+    ['坐牢']
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     # 威胁 threats (including threats of prosecution/lawsuit and of coming to the home/work)
     "threat": (
         "起诉", "坐牢", "拘留", "判刑", "抓你", "后果自负", "走着瞧", "弄死", "上门找你",
-        "找你家人", "让你好看", "刑事责任",
+        "找你家人", "让你好看", "刑事责任", "诉讼", "强制执行",
         "jail", "prison", "arrest", "sue you", "lawsuit", "or else", "you will regret",
-        "criminal charges",
+        "criminal charges", "enforcement",
     ),
     # 侮辱 insults
     "insult": (
@@ -35,8 +44,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # 冒充公检法/律师 posing as police, courts, prosecutors or lawyers
     "impersonation": (
         "公安", "警察", "派出所", "法院", "检察院", "律师函", "律师事务所", "传票", "执法",
+        "本院", "法官", "我是律师", "本律师",
         "police", "court", "lawyer's letter", "lawyer", "attorney", "summons", "prosecutor",
-        "bailiff",
+        "bailiff", "judge", "i am a lawyer",
     ),
     # 公开曝光 public exposure, the phone book, employer, social circle
     "exposure": (
@@ -88,12 +98,13 @@ _FORBIDDEN_PATTERNS = {cat: _pattern(phrases) for cat, phrases in FORBIDDEN.item
 _DEBT_PATTERNS = _pattern(DEBT_WORDS)
 
 
-def forbidden_matches(text: str) -> list[PhraseMatch]:
-    """Every forbidden phrase in ``text``, one match per category (the first phrase found)."""
+def forbidden_matches(text: str, allowed: Collection[str] = ()) -> list[PhraseMatch]:
+    """Every forbidden phrase in ``text``, one match per category (the first phrase found),
+    leaving out the phrases in ``allowed`` (a recorded legal step's words)."""
     found: list[PhraseMatch] = []
     for category, patterns in _FORBIDDEN_PATTERNS.items():
         for phrase, pattern in patterns:
-            if pattern.search(text):
+            if phrase not in allowed and pattern.search(text):
                 found.append(PhraseMatch(category, phrase))
                 break
     return found

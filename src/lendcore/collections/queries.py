@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, false, or_, select
 from lendcore import scope
 from lendcore.collections import store
 from lendcore.collections.config import BUCKETS
+from lendcore.collections.legal_service import LegalStepRecord, legal_steps_of
 from lendcore.collections.plan_service import PlanRecord, plan_record
 from lendcore.errors import InvalidInput
 from lendcore.principal import Principal
@@ -107,6 +108,7 @@ class CaseDetail:
     contacts: tuple[ContactEntry, ...]
     promises: tuple[PromiseEntry, ...]
     plans: tuple[PlanRecord, ...]
+    legal_steps: tuple[LegalStepRecord, ...] = ()
 
 
 def _summary(row: RowMapping, agencies: dict[int, str]) -> CaseSummary:
@@ -209,4 +211,4 @@ def case_detail(conn: Connection, case_id: int) -> CaseDetail:
     plans = tuple(plan_record(p) for p in conn.execute(select(collection_plans).where(
         collection_plans.c.case_id == case_id).order_by(collection_plans.c.id)).mappings())
     return CaseDetail(_summary(row, store.agency_codes(conn)), history, contacts, promises,
-                      plans)
+                      plans, legal_steps_of(conn, case_id))

@@ -33,6 +33,7 @@ from lendcore.collections.fields import (
     ContactOutcomeName,
     ContactTarget,
     ExtensionDays,
+    LegalStepName,
     NoticeChannel,
     NoticeRef,
     NumberRef,
@@ -45,6 +46,8 @@ from lendcore.collections.fields import (
     Template,
 )
 from lendcore.collections.guard import Outcome, Target
+from lendcore.collections.legal import LegalStep
+from lendcore.collections.legal_operations import RecordLegalStep
 from lendcore.edge import IDENTIFIER_PATTERN, Body, Identifier, Money, StrictDate, parse_money
 from lendcore.errors import InvalidInput
 from lendcore.principal import Principal
@@ -158,6 +161,16 @@ class PlanOfferIn(Body):
 class PlanSignIn(Body):
     signed_by: Person = Field(description="the borrower's side: who signed, or how (e.g. "
                                           "\"borrower (e-signature)\")")
+
+
+class LegalStepIn(Body):
+    step: LegalStepName
+    reference: NoticeRef = Field(description="the letter's number or the court's case number "
+                                             "(案号), at least 4 characters: a message naming "
+                                             "the step must cite it")
+    taken_on: StrictDate | None = Field(None, description="when the step was taken, on or "
+                                                          "before the business date (default: "
+                                                          "the business date)")
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -287,6 +300,20 @@ def sign_plan(plan_id: IdPath, body: PlanSignIn, engine: EngineDep, ctx: Context
     query(engine, operations.check_plan_scope, ctx.principal, plan_id)
     result: dict[str, Any] | JSONResponse = run(
         engine, ctx, operations.SignPlan(plan_id, body.signed_by), key)
+    return result
+
+
+# --- legal steps -------------------------------------------------------------------------------
+@router.post("/cases/{case_id}/legal-steps", status_code=201, response_model=None,
+             dependencies=[allow("legal.record"), *NO_QUERY])
+def record_legal_step(case_id: IdPath, body: LegalStepIn, engine: EngineDep, ctx: ContextDep,
+                      key: KeyHeader = None) -> dict[str, Any] | JSONResponse:
+    """Record a legal step the lender has taken on the case (a lawyer's letter sent, a suit
+    filed, enforcement applied for): from then on a message to the borrower may name it,
+    citing its reference. Four eyes: 202 with a pending id, for another collections supervisor
+    to approve (``POST /pending/{id}/approve``)."""
+    result: dict[str, Any] | JSONResponse = run(engine, ctx, RecordLegalStep(
+        case_id, LegalStep(body.step), body.reference, body.taken_on), key)
     return result
 
 

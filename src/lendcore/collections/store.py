@@ -35,6 +35,7 @@ from sqlalchemy import (
 from lendcore.collections.cases import COLLECTIBLE_STATUSES, CaseFigures, LoanSnapshot
 from lendcore.collections.config import Channel
 from lendcore.collections.guard import Outcome, PastContact, Target
+from lendcore.collections.legal import LegalStep, RecordedStep
 from lendcore.errors import InvalidInput, NotFound
 from lendcore.ids import LOANS_PER_CUSTOMER
 from lendcore.store.collections_tables import (
@@ -42,6 +43,7 @@ from lendcore.store.collections_tables import (
     collection_case_history,
     collection_cases,
     collection_contacts,
+    collection_legal_steps,
     collection_plans,
     collection_promises,
 )
@@ -124,7 +126,8 @@ def loan_id_range(first_customer: int, last_customer: int) -> tuple[int, int]:
 
 
 def _to_sync(first: int, last: int) -> CompoundSelect[Any]:
-    """Borrowers with anything overdue, an open case or a signed plan, in the range."""
+    """Borrowers with anything overdue, an open case or a signed plan (negotiated on a case or
+    early, without one), in the range."""
     lo, hi = loan_id_range(first, last)
     overdue = (loans.c.dpd > 0) | (loans.c.overdue_principal_fen > 0) | (
         loans.c.overdue_interest_fen > 0) | (loans.c.overdue_fee_fen > 0)
@@ -135,8 +138,8 @@ def _to_sync(first: int, last: int) -> CompoundSelect[Any]:
                                           overdue),
         select(cases.customer_id).where(cases.customer_id.between(first, last),
                                         cases.status == "open"),
-        select(cases.customer_id).join(collection_plans, collection_plans.c.case_id == cases.id)
-        .where(cases.customer_id.between(first, last), collection_plans.c.status == "signed"),
+        select(loans.c.customer_id).join(collection_plans, collection_plans.c.loan_id == loans.c.id)
+        .where(loans.c.id.between(lo, hi), collection_plans.c.status == "signed"),
     )
 
 
@@ -174,9 +177,9 @@ def borrowers_to_sync(conn: Connection, first: int, last: int) -> list[Borrower]
         who = borrower(row["customer_id"])
         who.case = dict(row)
         case_of[int(row["id"])] = who
-    for plan in _signed_plans(conn, first, last):
-        if plan[0] in case_of:
-            case_of[plan[0]].signed_plans.append(plan[1])
+    for customer_id, plan in _signed_plans(conn, first, last):
+        if customer_id in found:
+            found[customer_id].signed_plans.append(plan)
     for case_id, promise in _open_promises(conn, first, last):
         if case_id in case_of:
             case_of[case_id].open_promises.append(promise)
@@ -184,11 +187,13 @@ def borrowers_to_sync(conn: Connection, first: int, last: int) -> list[Borrower]
 
 
 def _signed_plans(conn: Connection, first: int, last: int) -> list[tuple[int, SignedPlan]]:
-    p, c = collection_plans.c, collection_cases.c
+    """The signed plans of the range's loans, by customer (a case's and early ones alike)."""
+    p = collection_plans.c
+    lo, hi = loan_id_range(first, last)
     rows = conn.execute(
-        select(p.case_id, p.id, loans.c.dpd, loans.c.grace_days, loans.c.status)
-        .join(loans, loans.c.id == p.loan_id).join(collection_cases, c.id == p.case_id)
-        .where(c.customer_id.between(first, last), p.status == "signed").order_by(p.id))
+        select(loans.c.customer_id, p.id, loans.c.dpd, loans.c.grace_days, loans.c.status)
+        .join(loans, loans.c.id == p.loan_id)
+        .where(loans.c.id.between(lo, hi), p.status == "signed").order_by(p.id))
     return [(int(r[0]), SignedPlan(int(r[1]), int(r[2]), int(r[3]), str(r[4]))) for r in rows]
 
 
@@ -303,19 +308,35 @@ def agency_by_code(conn: Connection, code: str) -> RowMapping:
     return row
 
 
-def plan_in_force(conn: Connection, case_id: int) -> bool:
-    count = conn.execute(select(func.count()).select_from(collection_plans).where(
-        collection_plans.c.case_id == case_id, collection_plans.c.status == "signed")).scalar_one()
+def plan_in_force(conn: Connection, case_id: int, customer_id: int) -> bool:
+    """A signed plan is kept: the case's own, or an early plan on one of the borrower's loans."""
+    p = collection_plans.c
+    count = conn.execute(select(func.count()).select_from(
+        collection_plans.join(loans, loans.c.id == p.loan_id)).where(
+        p.status == "signed",
+        (p.case_id == case_id) | (p.case_id.is_(None) & (loans.c.customer_id == customer_id)),
+    )).scalar_one()
     return int(count) > 0
 
 
-def contacts_around(conn: Connection, customer_id: int, day: date) -> list[PastContact]:
-    """Contacts that happened on the borrower-local days around ``day`` (the guard filters)."""
+def legal_steps(conn: Connection, case_id: int) -> tuple[RecordedStep, ...]:
+    """The legal steps recorded on the case (the guard lets a message name these)."""
+    rows = conn.execute(select(collection_legal_steps.c.step, collection_legal_steps.c.reference)
+                        .where(collection_legal_steps.c.case_id == case_id)
+                        .order_by(collection_legal_steps.c.id))
+    return tuple(RecordedStep(LegalStep(step), str(ref)) for step, ref in rows)
+
+
+def contacts_around(conn: Connection, customer_id: int, day: date,
+                    days_before: int = 1) -> list[PastContact]:
+    """Contacts that happened on the borrower-local days from ``days_before`` before ``day`` to
+    the day after it (the guard filters)."""
     rows = conn.execute(select(collection_contacts).where(
         collection_contacts.c.customer_id == customer_id,
         collection_contacts.c.allowed.is_(True),
-        collection_contacts.c.local_date.between(date.fromordinal(day.toordinal() - 1),
-                                                 date.fromordinal(day.toordinal() + 1)),
+        collection_contacts.c.local_date.between(
+            date.fromordinal(day.toordinal() - days_before),
+            date.fromordinal(day.toordinal() + 1)),
     ).order_by(collection_contacts.c.id)).mappings()
     return [
         PastContact(

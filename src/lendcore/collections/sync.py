@@ -7,7 +7,8 @@ business date it just opened and the partition's loan-id range (``wiring.night_s
 
 For every borrower of the range with anything overdue, an open case or a signed plan it settles
 promises to pay (kept once paid in full by their date, broken once the date passes unpaid) and
-signed plans (completed when the loan closes, broken when it falls past grace again), then opens,
+signed plans, a case's or early ones (completed when the loan closes, broken when it falls past
+grace again), then opens,
 refreshes, reopens or closes the borrower's one case (``cases.decide_case``), recomputes the next
 action (``strategy.next_action``) and writes one history row per change. Run twice for the same
 day it changes nothing the second time.
@@ -94,10 +95,10 @@ def sync_range(uow: UnitOfWork, day: date, lo_id: int, hi_id: int, *,
 
 def _settle(who: Borrower, day: date, writes: SyncWrites,
             report: SyncReport) -> tuple[Events, bool]:
-    """Settle the case's plans and promises; the events and whether a plan is still in force."""
+    """Settle the borrower's signed plans (a case's and early ones) and the case's promises; the
+    events and whether a plan is still in force. An early plan broken without a case is
+    written all the same; its event goes to the case the broken plan opens."""
     events: Events = []
-    if who.case is None:
-        return events, False
     in_force = False
     for plan in who.signed_plans:
         if plan.loan_status == "closed":
@@ -111,6 +112,8 @@ def _settle(who: Borrower, day: date, writes: SyncWrites,
         writes.plans.append({"b_id": plan.plan_id, "b_status": status,
                              "b_broken_on": day if status == "broken" else None})
         events.append((event, {"plan_id": plan.plan_id}))
+    if who.case is None:
+        return events, in_force
     broken = 0
     for promise in who.open_promises:
         if promise_kept(promise.amount_fen, promise.paid_fen):

@@ -14,7 +14,9 @@ from typing import Any
 from lendcore.collections.cases import Role, show_amount
 from lendcore.collections.complaint_service import Complaint
 from lendcore.collections.contacts import RecordedContact
+from lendcore.collections.early_plans import PlanRequest
 from lendcore.collections.guard import GuardResult
+from lendcore.collections.legal_service import LegalStepRecord
 from lendcore.collections.outsourcing import (
     Agency,
     Assignment,
@@ -99,7 +101,15 @@ def case_detail(detail: CaseDetail, role: Role) -> View:
     out["plans"] = [plan(p) if exact else {"id": p.plan_id, "status": p.status,
                                            "loan_id": p.loan_id}
                     for p in detail.plans]
+    out["legal_steps"] = [legal_step(s) for s in detail.legal_steps]
     return out
+
+
+def legal_step(value: LegalStepRecord) -> View:
+    return {"id": value.step_id, "case_id": value.case_id, "step": value.step.value,
+            "reference": value.reference, "taken_on": value.taken_on.isoformat(),
+            "recorded_on": value.recorded_on.isoformat(), "recorded_by": value.recorded_by,
+            "approved_by": value.approved_by}
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -159,11 +169,12 @@ def offer(plan_id: int, value: PlanOffer) -> View:
 
 def offered_plan(value: OfferedPlan) -> View:
     return {**offer(value.plan_id, value.offer), "status": "offered", "case_id": value.case_id,
-            "offered_on": value.offered_on.isoformat()}
+            "origin": value.origin, "offered_on": value.offered_on.isoformat()}
 
 
 def signed_plan(value: SignedPlan) -> View:
     return {**offer(value.plan_id, value.offer), "status": "signed", "case_id": value.case_id,
+            "origin": value.origin,
             "signed_on": value.signed_on.isoformat(), "signed_by": value.signed_by,
             "approved_by": value.approved_by,
             "class_floor_until": value.class_floor_until.isoformat()}
@@ -173,6 +184,7 @@ def plan(record: PlanRecord) -> View:
     o = record.offer
     return {
         "id": record.plan_id, "loan_id": record.loan_id, "status": record.status,
+        "case_id": record.case_id, "origin": record.origin,
         "installments_count": o.installments_count, "method": o.method.value,
         "principal": format_yuan(o.principal_fen), "arrears": format_yuan(o.arrears_fen),
         "waived_penalty": format_yuan(o.waived_penalty_fen),
@@ -185,6 +197,18 @@ def plan(record: PlanRecord) -> View:
         "broken_on": _iso(record.broken_on), "start_date": _iso(o.start),
         "schedule": offer(record.plan_id, o)["schedule"],
     }
+
+
+def plan_request(value: PlanRequest) -> View:
+    return {"request_id": value.request_id, "loan_id": value.loan_id,
+            "customer_id": value.customer_id, "requested_on": value.requested_on.isoformat(),
+            "installments": value.installments, "reason": value.reason,
+            "requested_by": value.requested_by, "status": value.status,
+            "plan_id": value.plan_id}
+
+
+def plan_requests(values: list[PlanRequest]) -> list[View]:
+    return [plan_request(v) for v in values]
 
 
 # --- complaints --------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """The only writer of ``customers``, ``credit_lines`` and ``limit_changes``.
 
 Everyone else asks: origination opens a customer and a line on an approved decision, servicing
-takes a loan number and reserves or releases a line's limit, the nightly run freezes the lines of
-borrowers past grace, the limit job raises and cuts. A line is opened once (a second open is a
-409); its limit changes only through :func:`set_limit`, which writes a ``limit_changes`` row with
-the reasons, the decision or review it rests on, and who made it.
+takes a loan number and reserves or releases a line's limit, the limit review (a night step,
+``origination.limits_job``) freezes the lines of borrowers past grace, unfreezes them when the
+borrower is current, raises and cuts, each through :func:`apply_changes`. A line is opened once
+(a second open is a 409); its limit changes only through :func:`set_limit` (or
+:func:`apply_changes`), which writes a ``limit_changes`` row with the reasons, the decision or
+review it rests on, and who made it.
 
 A customer's identity is stored masked for display and sealed for the audited read path
 (:func:`identity_columns`: ``pii.sealing`` with the active key, each value bound to its column);
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lendcore import pii
@@ -323,19 +325,6 @@ _UPDATE_LINE = (update(credit_lines).where(credit_lines.c.id == bindparam("lid")
     limit_fen=bindparam("lim"), frozen=bindparam("frz"), frozen_reason=bindparam("why"),
     daily_rate_ppb=bindparam("rate"), status=bindparam("st"),
     version=credit_lines.c.version + 1))
-
-
-def freeze_customers(conn: Connection, reasons: dict[int, str]) -> int:
-    """The nightly run: freeze every open, unfrozen line of these customers (in id order)."""
-    if not reasons:
-        return 0
-    stmt = (update(credit_lines)
-            .where(and_(credit_lines.c.customer_id == bindparam("cid"),
-                        credit_lines.c.frozen.is_(False)))
-            .values(frozen=True, frozen_reason=bindparam("reason"),
-                    version=credit_lines.c.version + 1))
-    params = [{"cid": c, "reason": r[:255]} for c, r in sorted(reasons.items())]
-    return int(conn.execute(stmt, params).rowcount)
 
 
 def line_values(row: Any) -> dict[str, Any]:

@@ -8,28 +8,41 @@ and the change in the loan-loss allowance.
   many loans accrued.
 * A charge-off posts per loan (the audit checks principal per loan): the loan's whole
   receivables after the day's accruals.
-* Provisions (domain.md s4): general 1% on performing (normal) loans, specific 2/25/50/100% on
-  关注/次级/可疑/损失, on principal outstanding of active loans (a charged-off loan is already
-  written off). The allowance of a product and class is ``round_half_up(exposure x bp / 10,000)``;
-  the ledger receives each day's change per product (``eod:<day>:provision:<product>``).
+* Provisions (domain.md s4: "general 1% of loans; specific 关注 2%, 次级 25%, 可疑 50%, 损失
+  100%"). The base is "loans": the principal outstanding of every loan still on the book, i.e.
+  every active loan whatever its class (正常 to 损失); a charged-off loan is written off (its
+  principal left the book with the charge-off entry) and a closed one owes nothing. The general
+  provision (1%) covers the whole base, as in the PBoC guideline the rule comes from (一般准备:
+  1% of the loan balance); the specific provision of the loan's class comes **on top** (专项准备):
+  a 正常 loan carries 1%, 关注 1% + 2% = 3%, 次级 26%, 可疑 51%, 损失 101% (the general part is
+  for the book's unidentified losses, not the loan's own). The allowance of a product and class
+  is ``ROUND_HALF_UP(exposure x (general + specific) bp / 10,000)`` to the fen, one rounding per
+  product and class (the general part is therefore rounded with the class, not once on the whole
+  book); ``eod_provisions`` stores each (exposure, combined rate, allowance). The ledger receives
+  each day's change of the product's total (``eod:<day>:provision:<product>``).
 
-Worked example: 1,000,000.00 yuan of normal loans and 10,000.00 of 次级 in one product: allowance
-10,000.00 + 2,500.00 = 12,500.00; if yesterday's was 12,000.00 the day posts 500.00
-(Dr provision expense / Cr allowance).
+Worked example: one product with 1,000,000.00 yuan of 正常 loans and 10,000.00 of 次级: allowance
+10,000.00 + 2,600.00 = 12,600.00; if yesterday's was 12,000.00 the day posts 600.00 (Dr provision
+expense / Cr allowance); a release posts the reverse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 
-from lendcore.delinquency.ladder import CLASSES
+from lendcore.delinquency.ladder import CLASSES, GENERAL_PROVISION_RATE, SPECIFIC_PROVISION_RATE
 from lendcore.ledger import posting
 from lendcore.ledger.journal import Entry
+from lendcore.money import Rounding, to_fen
 
-# Basis points per class, from delinquency/ladder.py's rates (normal: the general 1%).
-PROVISION_BP = {"normal": 100, "special_mention": 200, "substandard": 2500, "doubtful": 5000,
-                "loss": 10000}
+BP = 10_000  # basis points in one
+GENERAL_BP = int(GENERAL_PROVISION_RATE * BP)  # 100: on every class
+SPECIFIC_BP = {cls: int(SPECIFIC_PROVISION_RATE[cls] * BP) for cls in CLASSES}
+# The rate each class carries: general + specific (normal 100, special_mention 300,
+# substandard 2,600, doubtful 5,100, loss 10,100).
+PROVISION_BP = {cls: GENERAL_BP + SPECIFIC_BP[cls] for cls in CLASSES}
 ACCRUAL_RULES = (
     ("interest_accrual", posting.interest_accrual),
     ("penalty_accrual", posting.penalty_accrual),
@@ -65,9 +78,11 @@ def charge_off_entry(day: date, loan_id: int, product: str, *, principal: int, i
 
 
 def allowance_fen(exposure_fen: int, risk_class: str) -> int:
-    """Half-up to the fen: exposure x bp / 10,000."""
-    bp = PROVISION_BP[risk_class]
-    return (2 * exposure_fen * bp + 10_000) // 20_000
+    """The allowance of ``exposure_fen`` of principal in ``risk_class``: exposure x (general +
+    specific) bp / 10,000, rounded to the fen ``ROUND_HALF_UP`` (exact in ``Decimal``: an
+    integer over 10,000)."""
+    amount = Decimal(exposure_fen * PROVISION_BP[risk_class]).scaleb(-4)  # / BP, exact
+    return to_fen(amount, Rounding.HALF_UP)
 
 
 def allowances(exposure: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:

@@ -79,13 +79,6 @@ def credit_report_notices(book: Book) -> list[Notice]:
     return out
 
 
-def passed_grace(before: Book, after: Book) -> B:
-    """Loans that crossed grace today: their borrower's credit lines are frozen."""
-    crossed: B = ((after.dpd > after.grace_days) & (before.dpd <= before.grace_days)
-                  & (after.status != 2))
-    return crossed
-
-
 def business_date_after(day: int) -> date:
     d = from_epoch(day)
     assert d is not None

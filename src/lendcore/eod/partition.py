@@ -2,11 +2,13 @@
 
     read live loans (bulk) -> check -> read the event loans' installments -> kernel
     -> write loans (bulk, version-checked) -> pay-any-time billing -> ledger aggregates and
-    charge-offs -> notifications -> credit-line freezes -> partition row 'done' -> commit
+    charge-offs -> notifications -> partition row 'done' -> commit
 
 Each table is written through its owner: loans and installments through
-:mod:`lendcore.servicing.bulk`, credit lines through :mod:`lendcore.customers.store`, the ledger
-through :mod:`lendcore.ledger.store`; the outbox and the partition row are eod's own.
+:mod:`lendcore.servicing.bulk`, the ledger through :mod:`lendcore.ledger.store`; the outbox and
+the partition row are eod's own. Credit lines are not the core's: the night step "limit review"
+(``origination.limits_job``) freezes a borrower's lines past grace and unfreezes them when the
+borrower is current, from the DPD the core has just written.
 
 Everything a partition writes commits together with its status row, so a partition is either
 wholly done or not at all; the run resumes with the pending ones. Partitions touch disjoint
@@ -25,7 +27,6 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from lendcore.customers import store as customers_store
 from lendcore.delinquency.ladder import BUCKETS, CLASSES
 from lendcore.eod import accounting, notify, sqlio
 from lendcore.eod import store as eod_store
@@ -111,9 +112,8 @@ def close_loans(conn: Connection, day: date, lo_id: int, hi_id: int) -> dict[str
     _billed_interest(conn, snap, out, day)
     entries = _ledger(conn, snap, after, out, day, lo_id)
     notices = _notifications(conn, snap, after, out, rows, x)
-    frozen = _freeze(conn, snap, book, after, day)
     clock.lap("ledger_notify")
-    return _stats(snap, book, after, out, problems, clock, entries, notices, frozen)
+    return _stats(snap, book, after, out, problems, clock, entries, notices)
 
 
 def _check(snap: sqlio.Snapshot, x: int) -> tuple[I64, list[str]]:
@@ -193,16 +193,6 @@ def _notifications(conn: Connection, snap: sqlio.Snapshot, after: Book, out: Day
     return len(records)
 
 
-def _freeze(conn: Connection, snap: sqlio.Snapshot, before: Book, after: Book, day: date) -> int:
-    crossed = notify.passed_grace(before, after)
-    reasons: dict[int, str] = {}
-    for k in np.nonzero(crossed)[0].tolist():
-        reasons.setdefault(int(snap.customer_ids[k]),
-                           f"overdue past grace: loan {int(snap.ids[k])} at "
-                           f"{int(after.dpd[k])} DPD on closing {day}")
-    return customers_store.freeze_customers(conn, reasons)
-
-
 class _Clock:
     def __init__(self) -> None:
         self.started = self.last = time.perf_counter()
@@ -215,8 +205,7 @@ class _Clock:
 
 
 def _stats(snap: sqlio.Snapshot, before: Book, after: Book, out: DayOutput,
-           problems: list[str], clock: _Clock, entries: int, notices: int,
-           frozen: int) -> dict[str, Any]:
+           problems: list[str], clock: _Clock, entries: int, notices: int) -> dict[str, Any]:
     moves: dict[str, int] = {}
     changed = before.bucket != after.bucket
     for a, b in zip(before.bucket[changed].tolist(), after.bucket[changed].tolist(), strict=True):
@@ -238,5 +227,5 @@ def _stats(snap: sqlio.Snapshot, before: Book, after: Book, out: DayOutput,
         "charge_off_principal": int(after.principal_outstanding_fen[out.charged_off].sum()),
         "became_overdue": int(out.became_overdue.sum()),
         "bucket_moves": moves, "exposure": exposure, "entries": entries,
-        "notifications": notices, "frozen_lines": frozen, "seconds": clock.laps,
+        "notifications": notices, "seconds": clock.laps,
     }

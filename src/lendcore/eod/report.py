@@ -25,7 +25,6 @@ class DayReport:
     exposure: dict[str, dict[str, int]] = field(default_factory=dict)
     entries: int = 0
     notifications: int = 0
-    frozen_lines: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -34,7 +33,9 @@ class DayReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DayReport:
-        return cls(**data)
+        """A stored report; keys this version no longer has (``frozen_lines``, from when the
+        core froze credit lines) are left out."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def lines(self) -> list[str]:
         """Plain-text summary for the terminal."""
@@ -48,8 +49,7 @@ class DayReport:
             f"({format_yuan(self.charge_off_principal_fen)} principal)",
             "  bucket moves " + (", ".join(f"{k} {v}" for k, v in sorted(
                 self.bucket_moves.items())) or "none"),
-            f"  ledger entries {self.entries}; notifications {self.notifications}; "
-            f"credit lines frozen {self.frozen_lines}",
+            f"  ledger entries {self.entries}; notifications {self.notifications}",
             "  seconds " + ", ".join(f"{k} {v:.3f}" for k, v in self.seconds.items()),
         ]
         out += [f"  problem: {p}" for p in self.problems]
@@ -77,8 +77,7 @@ def merge_stats(day: date, stats: list[dict[str, Any]]) -> DayReport:
         _add(report.bucket_moves, s.get("bucket_moves", {}))
         for product, by_class in s.get("exposure", {}).items():
             _add(report.exposure.setdefault(product, {}), by_class)
-        for key in ("charge_offs", "became_overdue", "entries", "notifications",
-                    "frozen_lines"):
+        for key in ("charge_offs", "became_overdue", "entries", "notifications"):
             setattr(report, key, getattr(report, key) + s.get(key, 0))
         report.charge_off_principal_fen += s.get("charge_off_principal", 0)
         for phase, secs in s.get("seconds", {}).items():

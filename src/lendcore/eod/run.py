@@ -149,7 +149,7 @@ def _finish(engine: Engine, day: date, close_seconds: float) -> DayReport:
             raise RuntimeError(f"{day}: partitions still pending; run again")
         report = merge_stats(day, [json.loads(p.stats_json) for p in parts])
         started = time.perf_counter()
-        report.provision_fen = _provisions(conn, day, report.exposure)
+        report.provision_fen = post_provisions(conn, day, report.exposure)
         report.seconds["provisions"] = round(time.perf_counter() - started, 3)
         report.seconds["close_partitions"] = round(close_seconds, 3)
         advance_business_date(conn, day)
@@ -158,7 +158,12 @@ def _finish(engine: Engine, day: date, close_seconds: float) -> DayReport:
         return report
 
 
-def _provisions(conn: Any, day: date, exposure: dict[str, dict[str, int]]) -> dict[str, int]:
+def post_provisions(conn: Any, day: date,
+                    exposure: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The allowance of ``exposure[product][class]`` (principal of active loans) closing
+    ``day``, by the rule of :mod:`lendcore.eod.accounting`: stored per product and class in
+    ``eod_provisions``, its change since the last closed day posted per product; the change per
+    product. Idempotent per day (the entries are keyed, the rows insert-or-ignore)."""
     allowance = accounting.allowances(exposure)
     today = {p: sum(by_class.values()) for p, by_class in allowance.items()}
     before = eod_store.last_allowances(conn, day)

@@ -1,7 +1,8 @@
 """CLI: ``lendcore apply``, ``lendcore decision``, ``lendcore review``.
 
     lendcore apply --template > application.json
-    lendcore apply --file application.json --json
+    lendcore apply --file application.json --json     # "product": "checkout-installment" for
+                                                       # the checkout line
     lendcore decision 7                      # the explanation of decision 7
     lendcore review request 7 --reason "I graduated in June"
     lendcore review queue
@@ -49,6 +50,7 @@ def apply(
     as_json: bool = typer.Option(False, "--json", help="print the decision as JSON"),
 ) -> None:
     """Decide one credit application on the business date (or print a template)."""
+    from lendcore.origination import views
     from lendcore.origination.operations import Decide
     from lendcore.origination.schemas import parse_application
     from lendcore.origination.schemas import template as make_template
@@ -62,10 +64,7 @@ def apply(
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
-    line = f"  customer {out['customer_id']} line {out['line_id']}" if out["line_id"] else ""
-    typer.echo(f"decision {out['decision_id']} on {out['decided_on']}: {out['decision']}  "
-               f"score {out['score']}  limit {out['limit']}  daily rate {out['daily_rate']}  "
-               f"annual rate {out['annual_rate']}  reapply after {out['reapply_after']}{line}")
+    typer.echo(views.decided_line(out))
     for reason in out["reasons"]:
         typer.echo(f"  {reason['code']}: {reason['detail']}")
 

@@ -16,15 +16,17 @@ Every rule is evaluated and *every* failed rule is returned, in this precedence 
 5  age_under_18                   rule     under 18 on the decision date
 6  age_over_55                    policy   over 55 on the decision date
 7  student_not_targeted           rule     occupation is "student" (no campus lending)
-8  reapply_too_soon               policy   declined less than 180 days ago (reapply_after says
-                                           the first date allowed)
-9  credit_line_frozen             policy   the customer's cash line is frozen (delinquency)
+8  reapply_too_soon               policy   applied for the same product less than 180 days ago,
+                                           whatever that decision was (reapply_after says the
+                                           first date allowed)
+9  credit_line_frozen             policy   a line of the customer's is frozen (delinquency)
 10 not_device_user                policy   does not use one of the ecosystem's devices
 11 consumption_record_too_short   policy   under 6 months of consumption record
 12 no_income                      policy   monthly income is zero
 13 dti_over_ceiling               policy   declared monthly debt payments over 50% of income
 14 score_below_cutoff             policy   score under 460
-15 limit_below_minimum            policy   the affordable limit is under 500 CNY
+15 limit_below_minimum            policy   the affordable limit is under the product's minimum
+                                           (cash line 500 CNY, checkout installments 100 CNY)
 == ============================== ======== =====================================================
 
 Rules 5-6 and 14-15 need a valid ID number (age feeds the scorecard); rule 15 is evaluated only
@@ -35,13 +37,22 @@ Reason order on a decision: failed rules (above order), ``score_near_cutoff``, t
 adverse scorecard attributes (``adverse_<attribute>``, most points lost first), the price reasons
 (``price_*``), the limit reasons (``limit_*``).
 
+The application names its product (``cash-line`` or ``checkout-installment``): the same rules and
+score decide both; the price, the limit range and the offered installment counts are that
+product's (``pricing.py``, read from the catalogue). A term or an amount the product does not
+offer is refused before any rule (``InvalidInput`` naming ``installments`` or ``amount``): a
+decision never approves a term its product does not offer.
+
 The decision date ``on`` is the server's business date (``clock.business_date``), passed in by
 the service; an application carries no date of its own.
 
-A decline that assessed a valid identity sets ``reapply_after`` = decision date + 180 days;
-a decline for ``reapply_too_soon`` repeats the running wait's end (asking again does not extend
-it). Declines for consent or an invalid ID number carry no ``reapply_after``: nothing was
-assessed and nothing identifying is kept.
+One application per product every 180 days, whatever the outcome (seed 001: 每半年只能申请一
+次): every decision that assessed a valid identity -- approve, refer or decline -- sets
+``reapply_after`` = decision date + 180 days, the first date a new application for that product
+is allowed (applied on 2025-01-01: day 179, 2025-06-29, is refused; day 180, 2025-06-30, is
+decided afresh). A decline for ``reapply_too_soon`` repeats the running wait's end (asking again
+does not extend it). Declines for consent or an invalid ID number carry no ``reapply_after``:
+nothing was assessed and nothing identifying is kept.
 """
 
 from __future__ import annotations
@@ -53,7 +64,7 @@ from lendcore.money import format_yuan
 from lendcore.origination import kyc
 from lendcore.origination import policy as p
 from lendcore.origination.model import Application, Decision, Kyc, Outcome, Prior
-from lendcore.origination.pricing import initial_limit, pct, price
+from lendcore.origination.pricing import affordability_rate, initial_limit, pct, price
 from lendcore.origination.scorecard import Score, Scorecard
 from lendcore.reasons import Reason
 
@@ -103,10 +114,12 @@ def eligibility_failures(app: Application, k: Kyc, prior: Prior, on: date) -> li
     if app.occupation == p.STUDENT:
         out.append(Reason("student_not_targeted", "credit is not offered to students"))
     if prior.reapply_after is not None and on < prior.reapply_after:
-        out.append(Reason("reapply_too_soon", "declined within the last 180 days; apply again "
+        out.append(Reason("reapply_too_soon", f"one application every {p.REAPPLY_WAIT.days} "
+                                              f"days: {app.product} was applied for less than "
+                                              f"{p.REAPPLY_WAIT.days} days ago; apply again "
                                               f"from {prior.reapply_after}"))
     if prior.line_frozen:
-        out.append(Reason("credit_line_frozen", "the existing credit line is frozen"))
+        out.append(Reason("credit_line_frozen", "an existing credit line is frozen"))
     eco = app.ecosystem
     if not eco.device_user:
         out.append(Reason("not_device_user", "does not use one of the ecosystem's devices"))
@@ -144,6 +157,8 @@ class Assessment:
 
 
 def assess(app: Application, card: Scorecard, on: date) -> Assessment:
+    """Refuses (``InvalidInput``) a product, term or amount not offered, before any rule."""
+    p.check_request(p.product(app.product), app.amount_fen, app.installments)
     consent = consent_failures(app)
     if consent:
         return Assessment(on, tuple(consent))
@@ -158,6 +173,7 @@ def decide(app: Application, prior: Prior, card: Scorecard, on: date,
     """The decision on ``on`` (the business date), given what the store knows (``prior``);
     ``assessed`` is ``assess(app, card, on)`` when the caller already has it."""
     a = assessed if assessed is not None and assessed.on == on else assess(app, card, on)
+    offered = p.product(app.product)
     if a.kyc is None:
         return Decision(Outcome.DECLINE, a.consent, consented=False)
     k = a.kyc
@@ -172,23 +188,29 @@ def decide(app: Application, prior: Prior, card: Scorecard, on: date,
     terms: list[Reason] = []
     rate = limit = None
     if not failures:
-        rate, terms = price(score.total, app.amount_fen, app.installments)
+        rate, terms = price(score.total, app.amount_fen, app.installments, offered)
         limit, limit_reasons = initial_limit(
-            score.total, app.monthly_income_fen, app.monthly_debt_payments_fen, rate,
-            app.ecosystem, current_limit_fen=prior.current_limit_fen)
+            score.total, app.monthly_income_fen, app.monthly_debt_payments_fen,
+            affordability_rate(offered, app.installments, rate), app.ecosystem,
+            current_limit_fen=prior.current_limit_fen, offered=offered)
         terms += limit_reasons
-        if limit < p.LIMIT_MIN_FEN:
+        minimum = offered.principal_min_fen
+        if limit < minimum:
             failures.append(Reason("limit_below_minimum", f"affordable limit "
-                                   f"{format_yuan(limit)} is under {format_yuan(p.LIMIT_MIN_FEN)}"))
+                                   f"{format_yuan(limit)} is under {format_yuan(minimum)}"))
     if failures:
         failures.sort(key=lambda r: _RANK[r.code])
         wait = prior.reapply_after if any(r.code == "reapply_too_soon" for r in failures) else (
             on + p.REAPPLY_WAIT)
         return Decision(Outcome.DECLINE, (*failures, *adverse), score.total,
                         reapply_after=wait, kyc=k)
+    # Approved or referred: the application was decided, so the product's wait starts too.
+    wait, basis = on + p.REAPPLY_WAIT, offered.day_count
     if score.total < p.SCORE_APPROVE_MIN:
         near = Reason("score_near_cutoff", f"score {score.total} is within "
                                            f"{p.SCORE_REFER_MIN}-{p.SCORE_APPROVE_MIN - 1}: "
                                            "a person decides")
-        return Decision(Outcome.REFER, (near, *adverse, *terms), score.total, limit, rate, kyc=k)
-    return Decision(Outcome.APPROVE, (*adverse, *terms), score.total, limit, rate, kyc=k)
+        return Decision(Outcome.REFER, (near, *adverse, *terms), score.total, limit, rate,
+                        reapply_after=wait, kyc=k, day_count=basis)
+    return Decision(Outcome.APPROVE, (*adverse, *terms), score.total, limit, rate,
+                    reapply_after=wait, kyc=k, day_count=basis)

@@ -1,21 +1,46 @@
-"""Periodic limit re-evaluation of cash lines: raise, freeze, cut, unfreeze; each change logged.
+"""Periodic review of credit lines: freeze past grace, unfreeze when current, cut, raise; each
+change logged with its reasons.
 
-Rules, first match wins (*policy*), for one line on business date D:
+The review runs on business date D (the day the night just opened), over every open line of a
+customer, both kinds (the cash line and the checkout line). "Past due" and "past grace" are the
+customer's loans' (active or charged off, any product) DPD on D (domain.md s4: DPD counts from
+the oldest unpaid due date; grace is the product's ``grace_days``, 3 for both products).
 
-1. ``freeze``: any of the customer's loans is past due (``loans.dpd > 0``). The limit stays, the
-   line is frozen with reason ``overdue``. (Already frozen: no change.)
-2. ``unfreeze``: the line was frozen by rule 1 and nothing is past due any more: unfrozen and the
-   limit cut by half (a delinquency is a deterioration), at least 500 CNY.
-3. ``cut``: not frozen, nothing past due now, but an installment was paid late (after its due
-   date) within the last 180 days, or a loan was charged off: the limit is cut by half (at least
-   500 CNY), at most once per 90 days.
-4. ``raise``: at least 6 installments paid on time (on or before their due date) in the last 365
-   days, none late, nothing past due: the limit rises by 20% (at most 50,000 CNY), at most once
-   per 90 days.
+Rules (*policy*), first match wins, for one line:
 
-Limits are whole hundreds of yuan (rounded down). Worked example: a 3,000 CNY line whose owner
-paid 6 installments on time -> raised to 3,600 on D; run again on D -> no change (raised less than
-90 days ago); a loan goes 1 day past due -> frozen at 3,600; repaid -> unfrozen at 1,800.
+1. ``freeze`` (cash and checkout lines): a loan of the customer -- any of them, not only loans
+   drawn on this line: a borrower past grace on one product is a risk on the other -- is past its
+   grace period (DPD > its grace days). The limit stays; the line is frozen with reason ``overdue
+   past grace`` (:data:`FREEZE_REASON`). Already frozen, for whatever reason: no change. A loan
+   inside grace (DPD 1..3) never freezes: paying inside grace leaves no trace (domain.md s4).
+2. ``unfreeze`` (cash and checkout lines): the line was frozen by rule 1 and the borrower is
+   current again -- none of their loans is past due (every DPD 0). A cash line's limit is cut by
+   half at the same time (whole hundreds, at least 500 CNY), with the reasons ``overdue_cleared``
+   and ``delinquency_cut``: a delinquency past grace is a deterioration. A checkout line keeps its
+   limit (``overdue_cleared``). While a loan is still past due, even inside grace, the line stays
+   frozen: the borrower is not current yet. A line frozen by the former rule (reason
+   ``overdue``, which froze from DPD 1) whose borrower has no loan past grace is unfrozen at its
+   limit (``frozen_inside_grace``); a delinquency past grace it hid is cut by rule 3.
+3. ``cut`` (cash lines): not frozen, nothing past due, and a delinquency past grace that no cut
+   has answered yet: an installment due in the last 180 days paid more than its grace days after
+   its due date, or a loan charged off in the last 180 days, on or after the line's last cut (a
+   ``cut`` or ``unfreeze`` that lowered the limit). The limit is cut by half (at least 500 CNY),
+   once per delinquency: when rule 1 froze the line, the unfreeze of rule 2 is that cut. The
+   reason (``paid_past_grace`` or ``charged_off``) is in ``limit_changes``.
+4. ``raise`` (cash lines): at least 6 installments paid on time (on or before their due date) in
+   the last 365 days, none paid after its due date in the last 180 days (inside grace included:
+   not a cut, but not a clean record either), no loan charged off, nothing past due: the limit
+   rises by 20% (at most 50,000 CNY), at most once per 90 days and not within 90 days of a cut.
+
+Limits are whole hundreds of yuan (rounded down, ``ROUND_FLOOR``). Worked examples, a 3,000 CNY
+cash line and a 2,000 CNY checkout line of one borrower, an installment due on the 5th:
+
+* unpaid, D = the 8th (DPD 3 = grace): nothing changes; paid on the 8th: nothing ever changes
+  (no freeze, no cut; the raise waits 180 days);
+* unpaid, D = the 9th (DPD 4): both lines frozen, limits unchanged;
+* repaid in full on the 9th: on the 10th both are unfrozen, the cash line at 1,500 (``unfreeze``
+  with ``delinquency_cut``), the checkout line at 2,000; nothing more is cut afterwards;
+* repaid only down to another installment 2 days past due: both stay frozen until that is paid.
 
 The rules are pure (:func:`reevaluate`, no I/O). :func:`run` is a step of the nightly run: after
 the night closes a day it is called per partition as ``run(uow, day, lo_id, hi_id)`` with the
@@ -23,8 +48,10 @@ business date just opened and the partition's loan-id range; it reviews the line
 customers in that range (``customer = loan_id // 1,000,000``), reading their records in a few
 grouped queries bounded by the range (no per-line SQL, no lists that grow with the book), and
 writes the changes through the lines' owner (``customers.store.apply_changes``, actor
-``limit-job``), each logged in ``limit_changes`` with its reasons. :func:`run_book` reviews the
-whole book at once (tests).
+``limit-job``), each logged in ``limit_changes`` with its reasons. It is the only place that
+freezes or unfreezes a line for delinquency: the nightly core does not, and a repayment does
+not either (a borrower who pays is unfrozen by the next night's review). :func:`run_book`
+reviews the whole book at once (tests).
 """
 
 from __future__ import annotations
@@ -36,7 +63,7 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from lendcore.customers import store as customers_store
 from lendcore.customers.store import LimitChange
@@ -49,7 +76,8 @@ from lendcore.store.origination_tables import limit_changes
 from lendcore.store.servicing_tables import installments, loans
 from lendcore.store.uow import UnitOfWork
 
-FREEZE_REASON = "overdue"
+FREEZE_REASON = "overdue past grace"  # frozen_reason of a line frozen by rule 1
+LEGACY_FREEZE_REASON = "overdue"  # the former rule's, which froze from DPD 1
 RAISE_FACTOR = Decimal("1.2")
 CUT_FACTOR = Decimal("0.5")
 ON_TIME_NEEDED = 6
@@ -65,18 +93,27 @@ class Line:
     limit_fen: int
     frozen: bool
     frozen_reason: str | None
+    product_code: str = p.PRODUCT_CODE
+
+    @property
+    def is_cash(self) -> bool:
+        return self.product_code == p.PRODUCT_CODE
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
     """The customer's repayment record as of D."""
 
-    max_dpd: int = 0
-    charged_off: bool = False
+    max_dpd: int = 0  # the worst DPD of the customer's loans (active or charged off)
+    past_grace_dpd: int = 0  # the worst DPD of those past their grace days; 0: none is
+    charged_off: bool = False  # a loan of the customer is charged off
+    charged_off_on: date | None = None  # the latest charge-off
     paid_on_time: int = 0  # installments due in the last 365 days, paid on or before due date
     paid_late: int = 0  # installments due in the last 180 days, paid after their due date
+    past_grace_paid_on: date | None = None  # the latest payment, among installments due in the
+    # last 180 days, of one paid more than its loan's grace days after its due date
     last_raise_on: date | None = None
-    last_cut_on: date | None = None
+    last_cut_on: date | None = None  # the latest cut or unfreeze that lowered the limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,29 +137,61 @@ def _spaced(last: date | None, on: date) -> bool:
     return last is None or on - last >= CHANGE_SPACING
 
 
+def is_delinquency_freeze(reason: str | None) -> bool:
+    """A freeze of this review (rule 1), of its former rule, of the former nightly core
+    (``overdue past grace: loan ...``) or of the book generator (``... (generated)``)."""
+    return reason is not None and (reason == LEGACY_FREEZE_REASON
+                                   or reason.startswith(FREEZE_REASON))
+
+
+def _unanswered_delinquency(rec: Record, on: date) -> Reason | None:
+    """Rule 3's reason: a delinquency past grace in the last 180 days, on or after the last cut."""
+    def fresh(when: date | None) -> bool:
+        return (when is not None and on - LATE_LOOKBACK < when <= on
+                and (rec.last_cut_on is None or when >= rec.last_cut_on))
+
+    if fresh(rec.past_grace_paid_on):
+        return Reason("paid_past_grace", f"an installment was paid past its grace period on "
+                                         f"{rec.past_grace_paid_on}")
+    if fresh(rec.charged_off_on):
+        return Reason("charged_off", f"a loan was charged off on {rec.charged_off_on}")
+    return None
+
+
 def reevaluate(line: Line, rec: Record, on: date) -> Change | None:
-    """The change to make to one line on ``on``, or None."""
-    if rec.max_dpd > 0:
+    """The change to make to one line on ``on``, or None (rules 1-4 of the module)."""
+    if rec.past_grace_dpd > 0:
         if line.frozen:
             return None
         return Change("freeze", line.limit_fen, True, (Reason(
-            "overdue", f"a loan is {rec.max_dpd} days past due"),))
+            "overdue_past_grace",
+            f"a loan is {rec.past_grace_dpd} days past due, past its grace period"),))
     if line.frozen:
-        if line.frozen_reason != FREEZE_REASON:
+        if not is_delinquency_freeze(line.frozen_reason):
             return None  # frozen by someone else (fraud, complaint...): not ours to lift
+        if line.frozen_reason == LEGACY_FREEZE_REASON:
+            return Change("unfreeze", line.limit_fen, False, (Reason(
+                "frozen_inside_grace", "frozen inside the grace period by the former rule; "
+                "no loan is past grace"),))
+        if rec.max_dpd > 0:
+            return None  # not current yet
+        cleared = Reason("overdue_cleared", "nothing is past due any more")
+        if not line.is_cash:
+            return Change("unfreeze", line.limit_fen, False, (cleared,))
         new = _cut(line.limit_fen)
-        return Change("unfreeze", new, False, (
-            Reason("overdue_cleared", "nothing is past due any more"),
-            Reason("delinquency_cut", f"limit cut to {format_yuan(new)} after a delinquency")))
-    if (rec.paid_late > 0 or rec.charged_off) and _spaced(rec.last_cut_on, on):
+        return Change("unfreeze", new, False, (cleared, Reason(
+            "delinquency_cut",
+            f"limit cut by half to {format_yuan(new)} after a delinquency past grace")))
+    if not line.is_cash or rec.max_dpd > 0:
+        return None
+    why = _unanswered_delinquency(rec, on)
+    if why is not None:
         new = _cut(line.limit_fen)
         if new >= line.limit_fen:
             return None
-        why = (Reason("charged_off", "a loan was charged off") if rec.charged_off else
-               Reason("paid_late", f"{rec.paid_late} installment(s) paid late in 180 days"))
         return Change("cut", new, False, (why,))
     if (rec.paid_on_time >= ON_TIME_NEEDED and rec.paid_late == 0 and not rec.charged_off
-            and _spaced(rec.last_raise_on, on)):
+            and _spaced(rec.last_raise_on, on) and _spaced(rec.last_cut_on, on)):
         new = min(_hundreds(line.limit_fen * RAISE_FACTOR), p.LIMIT_MAX_FEN)
         if new <= line.limit_fen:
             return None
@@ -136,26 +205,28 @@ WHOLE_BOOK = (0, 2**62)  # a loan-id range holding every customer
 
 
 def run(uow: UnitOfWork, day: date, lo_id: int, hi_id: int) -> None:
-    """The nightly step: review the open cash lines of the customers whose loan ids fall in
-    ``[lo_id, hi_id]`` on ``day`` (the business date just opened) and write the changes."""
+    """The nightly step: review the open lines (cash and checkout) of the customers whose loan
+    ids fall in ``[lo_id, hi_id]`` on ``day`` (the business date just opened) and write the
+    changes."""
     review(uow, day, lo_id, hi_id)
 
 
 def run_book(uow: UnitOfWork, on: date) -> list[dict[str, Any]]:
-    """Review every open cash line on ``on``; the changes logged, in line order."""
+    """Review every open line on ``on``; the changes logged, in line order."""
     return review(uow, on, *WHOLE_BOOK)
 
 
 def review(uow: UnitOfWork, on: date, lo_id: int, hi_id: int) -> list[dict[str, Any]]:
-    """Apply the rules to each open cash line of the range's customers; write the changes
-    through the lines' owner and return the rows logged."""
+    """Apply the rules to each open line of the range's customers; write the changes through
+    the lines' owner and return the rows logged."""
     first, last = customer_of(lo_id), customer_of(hi_id)
     conn = uow.conn
-    lines = [Line(r.id, r.customer_id, r.limit_fen, bool(r.frozen), r.frozen_reason)
+    lines = [Line(r.id, r.customer_id, r.limit_fen, bool(r.frozen), r.frozen_reason,
+                  r.product_code)
              for r in conn.execute(select(
                  credit_lines.c.id, credit_lines.c.customer_id, credit_lines.c.limit_fen,
-                 credit_lines.c.frozen, credit_lines.c.frozen_reason).where(
-                 credit_lines.c.product_code == p.PRODUCT_CODE,
+                 credit_lines.c.frozen, credit_lines.c.frozen_reason,
+                 credit_lines.c.product_code).where(
                  credit_lines.c.status == "open",
                  credit_lines.c.customer_id.between(first, last)).order_by(credit_lines.c.id))]
     if not lines:
@@ -172,47 +243,65 @@ def review(uow: UnitOfWork, on: date, lo_id: int, hi_id: int) -> list[dict[str, 
     return customers_store.apply_changes(conn, changes)
 
 
+def _days_late(conn: Connection) -> ColumnElement[Any]:
+    """Days from an installment's due date to its payment, in SQL (PostgreSQL subtracts dates,
+    SQLite stores them as text)."""
+    i = installments.c
+    if conn.dialect.name == "postgresql":
+        return i.paid_on - i.due_date
+    return func.julianday(i.paid_on) - func.julianday(i.due_date)
+
+
 def _records(conn: Connection, on: date, first: int, last: int) -> Callable[[Line], Record]:
     """The repayment records of customers ``first..last`` in three grouped queries, each
-    bounded by the range: loans (worst DPD, any charge-off), installments (paid on time, paid
-    late) and the lines' last raise and cut."""
+    bounded by the range: loans (worst DPD, worst DPD past grace, charge-offs), installments
+    (paid on time, paid late, the last payment past grace) and the lines' last raise and cut."""
     lo, hi = first * LOANS_PER_CUSTOMER, (last + 1) * LOANS_PER_CUSTOMER - 1
     per_customer: dict[int, dict[str, Any]] = defaultdict(dict)
     charged_off = loans.c.status == "charged_off"
     for r in conn.execute(
             select(loans.c.customer_id, func.max(loans.c.dpd).label("dpd"),
-                   func.max(case((charged_off, 1), else_=0)).label("charged_off"))
+                   func.max(case((loans.c.dpd > loans.c.grace_days, loans.c.dpd), else_=0))
+                   .label("past_grace_dpd"),
+                   func.max(case((charged_off, 1), else_=0)).label("charged_off"),
+                   func.max(loans.c.charged_off_on).label("charged_off_on"))
             .where(loans.c.id.between(lo, hi), loans.c.status.in_(("active", "charged_off")))
             .group_by(loans.c.customer_id)):
-        per_customer[r.customer_id].update(max_dpd=int(r.dpd or 0),
-                                           charged_off=bool(r.charged_off))
+        per_customer[r.customer_id].update(
+            max_dpd=int(r.dpd or 0), past_grace_dpd=int(r.past_grace_dpd or 0),
+            charged_off=bool(r.charged_off), charged_off_on=r.charged_off_on)
     i = installments.c
     on_time = and_(i.paid_on <= i.due_date, i.due_date > on - ON_TIME_LOOKBACK, i.due_date <= on)
-    late = and_(i.paid_on > i.due_date, i.due_date > on - LATE_LOOKBACK, i.paid_on <= on)
-    for r in conn.execute(
+    recent = and_(i.due_date > on - LATE_LOOKBACK, i.paid_on <= on)
+    late = and_(i.paid_on > i.due_date, recent)
+    past_grace = and_(_days_late(conn) > loans.c.grace_days, recent)
+    for row in conn.execute(
             select(loans.c.customer_id,
                    func.sum(case((on_time, 1), else_=0)).label("on_time"),
-                   func.sum(case((late, 1), else_=0)).label("late"))
+                   func.sum(case((late, 1), else_=0)).label("late"),
+                   func.max(case((past_grace, i.paid_on), else_=None)).label("past_grace_on"))
             .select_from(installments.join(loans, loans.c.id == i.loan_id))
             .where(i.loan_id.between(lo, hi), i.status == "paid",
                    i.due_date > on - ON_TIME_LOOKBACK)
             .group_by(loans.c.customer_id)):
-        per_customer[r.customer_id].update(paid_on_time=int(r.on_time or 0),
-                                           paid_late=int(r.late or 0))
-    per_line: dict[int, dict[str, Any]] = defaultdict(dict)
-    field = {"raise": "last_raise_on", "cut": "last_cut_on", "unfreeze": "last_cut_on"}
-    for c in conn.execute(
-            select(limit_changes.c.credit_line_id, limit_changes.c.action,
-                   func.max(limit_changes.c.business_date).label("last"))
+        per_customer[row.customer_id].update(paid_on_time=int(row.on_time or 0),
+                                             paid_late=int(row.late or 0),
+                                             past_grace_paid_on=row.past_grace_on)
+    per_line: dict[int, dict[str, Any]] = {}
+    c = limit_changes.c
+    lowered = and_(c.action.in_(("cut", "unfreeze")), c.new_limit_fen < c.old_limit_fen)
+    for change in conn.execute(
+            select(c.credit_line_id,
+                   func.max(case((c.action == "raise", c.business_date), else_=None))
+                   .label("last_raise_on"),
+                   func.max(case((lowered, c.business_date), else_=None)).label("last_cut_on"))
             .select_from(limit_changes.join(
-                credit_lines, credit_lines.c.id == limit_changes.c.credit_line_id))
-            .where(credit_lines.c.customer_id.between(first, last),
-                   limit_changes.c.business_date <= on,
-                   limit_changes.c.action.in_(tuple(field)))
-            .group_by(limit_changes.c.credit_line_id, limit_changes.c.action)):
-        fields, name = per_line[c.credit_line_id], field[c.action]
-        prev = fields.get(name)
-        fields[name] = c.last if prev is None else max(prev, c.last)
+                credit_lines, credit_lines.c.id == c.credit_line_id))
+            .where(credit_lines.c.customer_id.between(first, last), c.business_date <= on,
+                   c.action.in_(("raise", "cut", "unfreeze")))
+            .group_by(c.credit_line_id)):
+        per_line[change.credit_line_id] = {"last_raise_on": change.last_raise_on,
+                                           "last_cut_on": change.last_cut_on}
 
     def record(line: Line) -> Record:
         return Record(**per_customer.get(line.customer_id, {}),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from lendcore.origination.policy import DAYS_PER_YEAR
+from lendcore.rates import AnnualRate, DayCount
 from lendcore.reasons import Reason
 
 
@@ -77,14 +77,19 @@ class Kyc:
 class Prior:
     """What the store knows about this person before the decision (by ID-number hash)."""
 
-    reapply_after: date | None = None  # end of a running 180-day wait, if any
+    reapply_after: date | None = None  # end of a running 180-day wait for the product, if any
     existing_customer: bool = False
-    current_limit_fen: int | None = None  # the customer's cash line limit, if any
-    line_frozen: bool = False
+    current_limit_fen: int | None = None  # the limit of the customer's line of the product
+    line_frozen: bool = False  # any of the customer's lines is frozen
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """The outcome with its reasons and, when it proposes terms, the limit and the daily rate
+    (a product priced by score: the cash line; a product priced by its term tiers, checkout
+    installments, has no single rate: its price reason names the tier). ``reapply_after`` is
+    the first date a new application for the product is allowed (every assessed decision)."""
+
     outcome: Outcome
     reasons: tuple[Reason, ...]
     score: int | None = None
@@ -93,7 +98,10 @@ class Decision:
     reapply_after: date | None = None
     kyc: Kyc = field(default_factory=lambda: Kyc(False))
     consented: bool = True
+    day_count: DayCount = DayCount.ACT_365  # the product's: annual = daily x its basis days
 
     @property
     def annual_rate(self) -> Decimal | None:
-        return None if self.daily_rate is None else self.daily_rate * DAYS_PER_YEAR
+        if self.daily_rate is None:
+            return None
+        return AnnualRate.from_daily(self.daily_rate, self.day_count).annual

@@ -1,13 +1,25 @@
-"""Risk-based price and initial limit, each with its reasons.
+"""Risk-based price and initial limit, each with its reasons, from the product's numbers.
 
-Price (daily rate, ACT/365: annual = daily x 365)::
+Every product number -- the rate range, the term tiers, the amount (limit) range, the day count
+-- is read from the product catalogue (``lendcore.products``: ``data/cash-line.toml``,
+``data/checkout-installment.toml``); the score bands, the large-amount discount, the DTI ceiling
+and the new-customer cap are origination's credit policy (``policy.py``).
+
+Price of a product priced by score (the cash line; daily rate, ACT/365: annual = daily x 365)::
 
     rate = band rate (A >= 600: 0.020%, B >= 550: 0.025%, C >= 520: 0.030%, D >= 500: 0.040%,
                       E below: 0.050%)
          - 0.005% when the requested amount is 20,000 CNY or more
-    rate = max(rate, 0.02%)                       product floor
-    rate = min(rate, term tier ceiling)           1-3 installments 0.03%, 4-6 0.04%, >6 0.05%
+    rate = max(rate, product's minimum)           cash line 0.02%/day
+    rate = min(rate, the term's tier)             cash line 1-3 installments 0.03%, 4-6 0.04%,
+                                                  7-12 0.05%
+    rate = min(rate, product's maximum)           cash line 0.05%/day
     annual = rate x 365 <= 24% (rule; 0.05% x 365 = 18.25%, so it never binds today)
+
+A product with no rate range (checkout installments) is priced by its term tiers alone: the
+decision has no daily rate, and its reason names the tier of the requested term (12
+installments: 13% a year by equal-installment, or a 0.6% fee per installment by flat-fee); each
+order is priced by the tier of its own term when it is bought.
 
 Limit (fen, whole hundreds of yuan rounded down)::
 
@@ -17,10 +29,12 @@ Limit (fen, whole hundreds of yuan rounded down)::
     headroom   = monthly income x 50% - declared monthly debt payments       (DTI ceiling)
     by_dti     = headroom / (1/12 + daily rate x 30)  a full draw, repaid in 12 equal principal
                                                       parts plus a month of interest, fits
+                 (a tier-priced product: the tier's daily interest or its fee / 30, the dearer)
     cap        = 20,000 CNY (new customers start low); for a customer whose line is already
                  higher, that line's limit (raises come only from the repayment record,
-                 limits_job.py); never over 50,000
-    limit      = min(by_score, by_dti, cap); below 500 CNY there is no line (declined)
+                 limits_job.py); never over the product's maximum (50,000 CNY)
+    limit      = min(by_score, by_dti, cap); below the product's minimum (cash line 500 CNY,
+                 checkout 100 CNY) there is no line (declined)
 
 Worked example: score 560 (band B), income 12,000, debt 1,000, 12 installments, 5,000 asked,
 30 months in the ecosystem with 20,000 spent: rate 0.025%/day (9.125%/year); by_score = 12,000
@@ -32,10 +46,13 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
+from lendcore.caps import load_caps
 from lendcore.errors import RuleViolation
 from lendcore.money import format_yuan
 from lendcore.origination import policy as p
 from lendcore.origination.model import Ecosystem
+from lendcore.products.model import Product
+from lendcore.rates import AnnualRate
 from lendcore.reasons import Reason
 
 
@@ -50,8 +67,20 @@ def pct(rate: Decimal) -> str:
     return f"{format((rate * 100).normalize(), 'f')}%"
 
 
-def price(score: int, amount_fen: int, installments: int) -> tuple[Decimal, list[Reason]]:
-    """Daily rate for this score, requested amount and term, never outside the product range."""
+def _cash_line(offered: Product | None) -> Product:
+    return offered if offered is not None else p.product(p.PRODUCT_CODE)
+
+
+def price(score: int, amount_fen: int, installments: int, offered: Product | None = None
+          ) -> tuple[Decimal | None, list[Reason]]:
+    """Daily rate for this score, requested amount and term, never outside the product's range
+    nor above its term tier; None for a product priced by its tiers alone (the reason names
+    the tier). ``offered``: the product applied for (default the cash line)."""
+    product = _cash_line(offered)
+    tier = product.tier_for(installments)
+    low, high = product.rate_min, product.rate_max
+    if low is None or high is None:
+        return None, [tier_reason(product, installments)]
     band, rate, _ = band_of(score)
     reasons = [Reason("price_score_band", f"score {score} is band {band}: {pct(rate)}/day")]
     if amount_fen >= p.LARGE_AMOUNT_FEN:
@@ -59,18 +88,44 @@ def price(score: int, amount_fen: int, installments: int) -> tuple[Decimal, list
         reasons.append(Reason("price_amount_discount",
                               f"{format_yuan(amount_fen)} CNY requested: "
                               f"{pct(p.LARGE_AMOUNT_DISCOUNT)}/day lower"))
-    rate = max(rate, p.DAILY_RATE_MIN)
-    ceiling = p.term_tier_ceiling(installments)
-    if rate > ceiling:
-        rate = ceiling
+    rate = max(rate, low.daily)
+    if tier.rate is not None and rate > tier.rate.daily:
+        rate = tier.rate.daily
         reasons.append(Reason("price_term_tier_ceiling",
                               f"{installments} installments: the term tier caps the rate at "
-                              f"{pct(ceiling)}/day"))
-    rate = min(rate, p.DAILY_RATE_MAX)
-    if rate * p.DAYS_PER_YEAR > p.ALL_IN_CAP_ANNUAL:  # rule: PBoC/Supreme Court 24% all-in cap
-        raise RuleViolation(f"annual rate {pct(rate * p.DAYS_PER_YEAR)} is over the 24% cap",
+                              f"{pct(rate)}/day"))
+    rate = min(rate, high.daily)
+    annual = AnnualRate.from_daily(rate, product.day_count).annual
+    cap = load_caps().strictest_hard_cap  # rule: PBoC/Supreme Court 24% all-in cap
+    if annual > cap:
+        raise RuleViolation(f"annual rate {pct(annual)} is over the {pct(cap)} cap",
                             field="daily_rate")
     return rate, reasons
+
+
+def tier_reason(product: Product, installments: int) -> Reason:
+    """The price of a product priced by its term tiers: the tier of the requested term."""
+    tier = product.tier_for(installments)
+    prices = []
+    if tier.rate is not None:
+        prices.append(f"{pct(tier.rate.annual)} a year")
+    if tier.fee_rate_per_installment:
+        prices.append(f"a {pct(tier.fee_rate_per_installment)} fee per installment (flat-fee)")
+    return Reason("price_product_tier",
+                  f"{product.code}, {installments} installments: {' or '.join(prices)}; each "
+                  "order is priced by the tier of its own term")
+
+
+def affordability_rate(product: Product, installments: int, daily_rate: Decimal | None
+                       ) -> Decimal:
+    """The daily rate the DTI test charges a full draw: the decision's rate or, for a product
+    priced by its tiers, the requested tier's daily interest or its fee per installment spread
+    over a 30-day month, whichever is dearer."""
+    if daily_rate is not None:
+        return daily_rate
+    tier = product.tier_for(installments)
+    interest = tier.rate.daily if tier.rate is not None else Decimal(0)
+    return max(interest, tier.fee_rate_per_installment / p.AFFORDABILITY_DAYS)
 
 
 def ecosystem_uplift(eco: Ecosystem) -> Decimal:
@@ -85,9 +140,11 @@ def dti_headroom_fen(income_fen: int, debt_fen: int) -> Decimal:
 
 
 def initial_limit(score: int, income_fen: int, debt_fen: int, daily_rate: Decimal,
-                  eco: Ecosystem, *, current_limit_fen: int | None = None
-                  ) -> tuple[int, list[Reason]]:
-    """The initial line limit in fen (a multiple of 100 CNY; may be below the minimum)."""
+                  eco: Ecosystem, *, current_limit_fen: int | None = None,
+                  offered: Product | None = None) -> tuple[int, list[Reason]]:
+    """The initial line limit in fen (a multiple of 100 CNY; may be below the product's
+    minimum). ``daily_rate``: the rate the DTI test charges (:func:`affordability_rate`)."""
+    product = _cash_line(offered)
     band, _, multiple = band_of(score)
     uplift = ecosystem_uplift(eco)
     by_score = Decimal(income_fen) * multiple * uplift
@@ -97,7 +154,7 @@ def initial_limit(score: int, income_fen: int, debt_fen: int, daily_rate: Decima
     cap_reason = Reason("limit_new_customer_cap",
                         f"a new customer starts at no more than {format_yuan(cap)} CNY")
     if current_limit_fen is not None and current_limit_fen > cap:
-        cap = min(current_limit_fen, p.LIMIT_MAX_FEN)
+        cap = min(current_limit_fen, product.principal_max_fen)
         cap_reason = Reason("limit_current_line", f"the line's current limit {format_yuan(cap)} "
                             "CNY; raises come from the repayment record")
     candidates = [

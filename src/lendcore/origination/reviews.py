@@ -5,8 +5,9 @@
 - :func:`request_review`: the applicant asks a person to look again; one open review per
   decision (a second is a 409, also when two requests race: a unique index on open reviews).
 - :func:`record_outcome`: a reviewer's outcome with who and why. ``approve`` of a decision that
-  proposed terms (a ``refer``) opens the cash line on those terms, through the line's owner
-  (``customers.store``); a decline proposed no terms, so approving it is refused.
+  proposed terms (a ``refer``) opens the line of the decision's product (cash line or checkout
+  line) on those terms, through the line's owner (``customers.store``); a decline proposed no
+  terms, so approving it is refused.
 
 Dates are the server's: a review is requested and decided on the business date
 (``clock.business_date``) at the server's time (``requested_at``, ``decided_at``); no caller
@@ -28,7 +29,7 @@ from lendcore import clock, pii
 from lendcore.customers import consents
 from lendcore.customers import store as customers_store
 from lendcore.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from lendcore.origination import policy, sealed
+from lendcore.origination import sealed
 from lendcore.origination.service import open_customer_line, set_line_limit
 from lendcore.rates import ppb_to_rate
 from lendcore.reasons import Reason
@@ -185,7 +186,7 @@ def request_review(uow: UnitOfWork, decision_id: int, reason: str, *,
 def record_outcome(uow: UnitOfWork, review_id: int, *, outcome: str, reviewer: str,
                    reason: str, now: datetime, actor: str = "local") -> ReviewRecord:
     """A reviewer's outcome on the business date, with who and why. ``approve`` of a decision
-    that proposed terms (approve/refer) opens the cash line on those terms."""
+    that proposed terms (approve/refer) opens its product's line on those terms."""
     conn = uow.conn
     r = _review_row(conn, review_id)
     if r.status != "open":
@@ -221,10 +222,10 @@ def _approve_on_review(uow: UnitOfWork, d: Any, review_id: int, on: date, now: d
         masks={k: inputs[k] for k in ("name", "id_number", "mobile") if k in inputs})
     customer_id = customers_store.customer_by_id_hash(conn, d.id_number_hash)
     line = (None if customer_id is None
-            else customers_store.find_line(conn, customer_id, policy.PRODUCT_CODE))
+            else customers_store.find_line(conn, customer_id, d.product_code))
     customer_id, line_id, old_limit = open_customer_line(
         uow, customer_id, d.id_number_hash, identity, int(d.limit_fen), d.daily_rate_ppb, on,
-        line_id=None if line is None else int(line.id),
+        product_code=d.product_code, line_id=None if line is None else int(line.id),
         line_limit_fen=None if line is None else int(line.limit_fen))
     if old_limit is not None:
         reasons = tuple(Reason(x["code"], x["detail"]) for x in json.loads(d.reasons_json))

@@ -7,8 +7,11 @@ binary floats are not money), names are bounded text, the ID number is 17 ASCII 
 digit or ``X``, the mobile 11 ASCII digits, counts are whole numbers, booleans are JSON booleans,
 the time zone is an IANA name the lender serves, and ``profile`` holds exactly the scorecard's
 attributes with their accepted values. ``id_expiry`` is ``YYYY-MM-DD`` or ``"long-term"``
-(长期). Unknown fields are refused, ``application_date`` included: a decision is taken on the
-server's business date, never on a date the applicant chose.
+(长期). ``product`` is the line applied for: ``cash-line`` (the default) or
+``checkout-installment``; ``installments`` must be a count that product offers and ``amount``
+inside its amount range (both read from the product catalogue). Unknown fields are refused,
+``application_date`` included: a decision is taken on the server's business date, never on a
+date the applicant chose.
 
     >>> parse_application({**template(), "application_date": "2030-01-01"})
     Traceback (most recent call last):
@@ -41,6 +44,7 @@ from lendcore.origination import kyc, policy
 from lendcore.origination.model import Application, Consents, Ecosystem, Identity
 from lendcore.origination.profile import CATEGORICAL, COUNTS, GOOD_APPLICANT, MONEY, ProfileValue
 
+INSTALLMENTS_MAX = max(policy.product(code).installment_counts[-1] for code in policy.PRODUCTS)
 ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9X]$"
 MOBILE_PATTERN = r"^[0-9]{11}$"
 ID_EXPIRY_PATTERN = r"^(long-term|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
@@ -108,9 +112,10 @@ class ApplicationIn(_Strict):
     id_number: IdNumber
     mobile: Mobile
     id_expiry: IdExpiry
-    product: Identifier
+    product: Identifier = policy.PRODUCT_CODE
     amount: Money
-    installments: Count(1, policy.INSTALLMENTS_MAX) = (  # type: ignore[valid-type]
+    # Bounded here by the longest term of any product; the product's own counts in to_domain.
+    installments: Count(1, INSTALLMENTS_MAX) = (  # type: ignore[valid-type]
         policy.INSTALLMENTS_DEFAULT)
     monthly_income: Money
     monthly_debt_payments: Money
@@ -126,12 +131,8 @@ class ApplicationIn(_Strict):
         if not kyc.is_mobile(self.mobile):
             raise InvalidInput("must be an 11-digit mainland mobile number such as 13812345678",
                                field="mobile")
-        if self.product not in policy.PRODUCTS:
-            raise InvalidInput(f"unknown product {self.product!r}; accepted: "
-                               f"{list(policy.PRODUCTS)}", field="product")
         amount_fen = parse_yuan(self.amount, "amount")
-        if not policy.LIMIT_MIN_FEN <= amount_fen <= policy.LIMIT_MAX_FEN:
-            raise InvalidInput("must be from 500 to 50000 yuan", field="amount")
+        policy.check_request(policy.product(self.product), amount_fen, self.installments)
         expiry: date | None = None
         if self.id_expiry != LONG_TERM:
             expiry = parse_date(self.id_expiry, "id_expiry")

@@ -9,10 +9,13 @@ work, and stamped with the server's time ``now`` (``decided_at``); an applicatio
 date. The applicant's history is looked up by the keyed ID-number hash (the blind index, never
 the raw number) in one round trip that also reads the business date; the decision is pure Python
 (``ladder.decide``); it is recorded, and an approval opens the customer (identity masked for
-display and sealed, ``pii``) and the cash line through their owner,
-:mod:`lendcore.customers.store`. A decision that names a customer records with them the
-consents given with the application (credit query, personal data: :mod:`lendcore.customers.
-consents`). A referral keeps the identity sealed on the decision
+display and sealed, ``pii``) and the line of the product applied for (the cash line, or the
+checkout line that checkout installments need) through their owner,
+:mod:`lendcore.customers.store`. The history is per product: the running 180-day wait of the
+product (every assessed application starts one, whatever its outcome), the customer's line of
+it and its limit, and whether any line of the customer's is frozen. A decision that names a
+customer records with them the consents given with the application (credit query, personal
+data: :mod:`lendcore.customers.consents`). A referral keeps the identity sealed on the decision
 (:mod:`lendcore.origination.sealed`) for the reviewer's approval; a decline keeps only the
 hash. On PostgreSQL two applications of one person are serialised by an advisory lock on the
 hash; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
@@ -75,7 +78,7 @@ class Checked:
 @dataclass(frozen=True, slots=True)
 class Decided:
     """A recorded decision: its id, the decision, the business date and server time it was
-    taken on, and (on approval) the customer and the cash line."""
+    taken on, the customer (when known) and on approval the line of ``product``."""
 
     decision_id: int
     decision: Decision
@@ -83,6 +86,7 @@ class Decided:
     decided_at: datetime
     customer_id: int | None = None
     line_id: int | None = None
+    product: str = policy.PRODUCT_CODE
 
 
 # The business date and the applicant's history in one round trip, and the decision's insert:
@@ -90,17 +94,21 @@ class Decided:
 _CUSTOMER = (select(customers.c.id).where(customers.c.id_number_hash == bindparam("h"))
              .limit(1).scalar_subquery())
 _LINE = and_(credit_lines.c.customer_id == _CUSTOMER,
-             credit_lines.c.product_code == policy.PRODUCT_CODE)
+             credit_lines.c.product_code == bindparam("p"))
 _HISTORY = Prepared(select(
     clock.BUSINESS_DATE_QUERY.scalar_subquery().label("business_date"),
-    # The latest end of a 180-day wait: compared with the business date in Python (the latest
-    # wait is after the date exactly when any is).
+    # The latest end of a 180-day wait for the product, whatever the outcome that started it:
+    # compared with the business date in Python (the latest wait is after the date exactly
+    # when any is).
     select(func.max(decisions.c.reapply_after)).where(
-        decisions.c.id_number_hash == bindparam("h"), decisions.c.outcome == "decline",
+        decisions.c.id_number_hash == bindparam("h"), decisions.c.product_code == bindparam("p"),
     ).scalar_subquery().label("wait"),
     _CUSTOMER.label("customer_id"),
     select(credit_lines.c.id).where(_LINE).scalar_subquery().label("line_id"),
-    select(credit_lines.c.frozen).where(_LINE).scalar_subquery().label("frozen"),
+    # Any frozen line of the customer's refuses a new line of any product (delinquency).
+    select(func.count()).select_from(credit_lines).where(
+        credit_lines.c.customer_id == _CUSTOMER, credit_lines.c.frozen.is_(True),
+    ).scalar_subquery().label("frozen"),
     select(credit_lines.c.limit_fen).where(_LINE).scalar_subquery().label("limit_fen"),
 ))
 _LOCK_APPLICANT = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"))
@@ -143,10 +151,11 @@ class _History:
     line_id: int | None
 
 
-def _history(uow: UnitOfWork, id_hash: str | None) -> _History:
+def _history(uow: UnitOfWork, id_hash: str | None, product: str) -> _History:
     if id_hash is not None and uow.is_postgres:
         _LOCK_APPLICANT.execute(uow.conn, {"h": id_hash})
-    today, wait, customer_id, line_id, frozen, limit_fen = _HISTORY.one(uow.conn, {"h": id_hash})
+    today, wait, customer_id, line_id, frozen, limit_fen = _HISTORY.one(
+        uow.conn, {"h": id_hash, "p": product})
     if today is None:
         clock.business_date(uow.conn)  # raises the one "no business date yet" refusal
     on = date.fromisoformat(today)
@@ -163,12 +172,12 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
     made before the unit of work (on the date this process expected), redone when the server's
     date differs."""
     c = checked or check(app, clock.business_date(uow.conn), key=key, card=card)
-    h = _history(uow, c.id_hash)
+    h = _history(uow, c.id_hash, app.product)
     if h.on != c.on:  # the night moved the date since the check: the server's date decides
         hash_before = c.id_hash
         c = check(app, h.on, key=key, card=c.card)
         if c.id_hash != hash_before:
-            h = _history(uow, c.id_hash)
+            h = _history(uow, c.id_hash, app.product)
     _saw(h.on)
     on, at = h.on, now.astimezone(UTC)  # server time, kept in UTC (SQLite keeps no offset)
     decision = decide(app, h.prior, c.card, on, c.assessed)
@@ -202,7 +211,7 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
     if customer_id is not None:  # the consents given with the application, kept with the customer
         consents.record_application(uow, customer_id, credit_query=app.consents.credit_query,
                                     personal_data=app.consents.sensitive_data, actor=actor, at=at)
-    return Decided(int(decision_id), decision, on, at, customer_id, line_id)
+    return Decided(int(decision_id), decision, on, at, customer_id, line_id, app.product)
 
 
 def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:
@@ -238,20 +247,21 @@ def customer_identity(app: Application) -> dict[str, Any]:
 
 def _open_line(uow: UnitOfWork, app: Application, decision: Decision, id_hash: str,
                h: _History, on: date) -> tuple[int, int, int | None]:
-    """An approval's customer and cash line: (customer id, line id, the limit the line had
-    when it existed already)."""
+    """An approval's customer and line of the product applied for: (customer id, line id, the
+    limit the line had when it existed already)."""
     rate_ppb = rate_to_ppb(decision.daily_rate) if decision.daily_rate is not None else None
     return open_customer_line(uow, h.customer_id, id_hash, customer_identity(app),
-                              decision.limit_fen or 0, rate_ppb, on,
+                              decision.limit_fen or 0, rate_ppb, on, product_code=app.product,
                               line_id=h.line_id, line_limit_fen=h.prior.current_limit_fen)
 
 
 def open_customer_line(uow: UnitOfWork, customer_id: int | None, id_hash: str,
                        identity: dict[str, Any], limit_fen: int, daily_rate_ppb: int | None,
-                       on: date, *, line_id: int | None = None,
+                       on: date, *, product_code: str, line_id: int | None = None,
                        line_limit_fen: int | None = None) -> tuple[int, int, int | None]:
-    """Open (or refresh) the customer and open (or reopen) the cash line, through their owner.
-    ``line_id``/``line_limit_fen``: the customer's line as the caller read it, if any."""
+    """Open (or refresh) the customer and open (or reopen) their line of ``product_code``,
+    through their owner. ``line_id``/``line_limit_fen``: the customer's line of the product as
+    the caller read it, if any. A tier-priced product's line has no daily rate (None)."""
     conn = uow.conn
     if customer_id is None:
         customer_id = customers_store.insert_customer(
@@ -264,7 +274,7 @@ def open_customer_line(uow: UnitOfWork, customer_id: int | None, id_hash: str,
     # inserts without looking again (``new_customer`` skips its existence check).
     opened = customers_store.open_or_reopen_line(
         conn, customer_id=customer_id, new_customer=new_customer or line_id is None,
-        product_code=policy.PRODUCT_CODE, limit_fen=limit_fen, daily_rate_ppb=daily_rate_ppb,
+        product_code=product_code, limit_fen=limit_fen, daily_rate_ppb=daily_rate_ppb,
         opened_on=on)
     if opened is not None:
         return customer_id, opened, None

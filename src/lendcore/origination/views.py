@@ -15,9 +15,10 @@ from typing import Any
 
 from lendcore.money import format_yuan
 from lendcore.origination.model import Decision
-from lendcore.origination.policy import DAYS_PER_YEAR
 from lendcore.origination.reviews import DecisionRecord, Explanation, QueuedReview, ReviewRecord
 from lendcore.origination.service import Decided
+from lendcore.products.catalogue import load_catalogue
+from lendcore.rates import AnnualRate
 
 
 def rate_text(rate: Decimal | None) -> str | None:
@@ -46,24 +47,44 @@ def decision(d: Decision) -> dict[str, Any]:
 
 
 def decided(d: Decided) -> dict[str, Any]:
-    """``POST /applications`` and ``lendcore apply --json``: the decision with its id, the
-    business date and server time it was taken on, and on approval the customer and line."""
-    return {"decision_id": d.decision_id, **decision(d.decision),
+    """``POST /applications`` and ``lendcore apply --json``: the decision with its id and
+    product, the business date and server time it was taken on, the customer (when known), on
+    approval the line it opened, and ``reapply_after``: the first date a new application for
+    the product is allowed."""
+    return {"decision_id": d.decision_id, "product": d.product, **decision(d.decision),
             "decided_on": d.decided_on.isoformat(), "decided_at": d.decided_at.isoformat(),
             "customer_id": d.customer_id, "line_id": d.line_id}
 
 
-def decided_line(d: Decided) -> str:
-    """The CLI's one-line summary."""
-    body = decision(d.decision)
-    return (f"decision {d.decision_id} on {d.decided_on}: {body['decision']}  score "
-            f"{body['score']}  limit {body['limit']}  daily rate {body['daily_rate']}  annual "
-            f"rate {body['annual_rate']}  reapply after {body['reapply_after']}"
-            + (f"  customer {d.customer_id} line {d.line_id}" if d.line_id is not None else ""))
+def decided_line(out: dict[str, Any]) -> str:
+    """The CLI's one-line summary of :func:`decided`'s answer."""
+    parts = [f"decision {out['decision_id']} on {out['decided_on']}: {out['decision']} "
+             f"{out.get('product', '')}".rstrip()]  # an answer stored before it named one
+    if out["score"] is not None:
+        parts.append(f"score {out['score']}")
+    if out["limit"] is not None:
+        parts.append(f"limit {out['limit']}")
+    if out["daily_rate"] is not None:
+        parts += [f"daily rate {out['daily_rate']}", f"annual rate {out['annual_rate']}"]
+    if out["customer_id"] is not None:
+        parts.append(f"customer {out['customer_id']}")
+    if out["line_id"] is not None:
+        parts.append(f"line {out['line_id']}")
+    if out["reapply_after"] is not None:
+        parts.append(f"apply again from {out['reapply_after']}")
+    return "  ".join(parts)
+
+
+def _annual(daily_rate: Decimal | None, product_code: str) -> Decimal | None:
+    """A recorded daily rate annualised on its product's day count (the catalogue's)."""
+    product = load_catalogue().get(product_code)
+    if daily_rate is None or product is None:
+        return None
+    return AnnualRate.from_daily(daily_rate, product.day_count).annual
 
 
 def decision_record(r: DecisionRecord) -> dict[str, Any]:
-    annual = None if r.daily_rate is None else r.daily_rate * DAYS_PER_YEAR
+    annual = _annual(r.daily_rate, r.product)
     return {
         "decision_id": r.decision_id,
         "decided_on": r.decided_on.isoformat(),

@@ -25,6 +25,7 @@ from lendcore.fields import Fields
 from lendcore.money import Rounding
 from lendcore.products.model import (
     DEFAULT_ALLOCATION,
+    PURPOSES_BY_CODE,
     AllocationStep,
     Bucket,
     Classification,
@@ -92,6 +93,7 @@ def _read_product(f: Fields) -> Product:
         installment_counts=counts,
         principal_min_fen=principal_min,
         principal_max_fen=principal_max,
+        min_draw_fen=_min_draw(f, principal_max),
         rate_min=rate_min,
         rate_max=rate_max,
         tiers=_tiers(f, day_count, counts, methods, (rate_min, rate_max)),
@@ -106,7 +108,7 @@ def _read_product(f: Fields) -> Product:
         classification=f.choice("classification", Classification),
         charge_off_dpd=f.integer("charge_off_dpd", 1, _MAX_DPD, default=180),
         reminder_days_before_due=f.integers("reminder_days_before_due", 0, 30, [3, 1, 0]),
-        prohibited_purposes=tuple(p.lower() for p in f.strings("prohibited_purposes", [])),
+        purposes=_purposes(f),
         merchant_funded_interest_free=f.boolean("merchant_funded_interest_free", default=False),
         source=f.source,
     )
@@ -145,6 +147,26 @@ def _principal_range(f: Fields) -> tuple[int, int]:
     if low > high:
         raise f.fail("principal_max", "must not be below principal_min")
     return low, high
+
+
+def _min_draw(f: Fields, principal_max: int) -> int:
+    """The smallest loan (``min_draw``), its own setting: not the bottom of the limit range."""
+    low = f.money_fen("min_draw")
+    if not 0 < low <= principal_max:
+        raise f.fail("min_draw", "must be above 0 and at most principal_max")
+    return low
+
+
+def _purposes(f: Fields) -> tuple[str, ...]:
+    """The draw purposes a product takes: codes of the closed consumption list, each once."""
+    codes = f.strings("purposes", [])
+    unknown = [c for c in codes if c not in PURPOSES_BY_CODE]
+    if unknown:
+        raise f.fail("purposes", f"{unknown[0]!r} is not a consumption purpose; accepted: "
+                                 f"{', '.join(PURPOSES_BY_CODE)}")
+    if len(set(codes)) != len(codes):
+        raise f.fail("purposes", "must list each purpose once")
+    return codes
 
 
 def _rate_field(f: Fields, stem: str, day_count: DayCount) -> AnnualRate | None:

@@ -74,6 +74,33 @@ class Classification(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Purpose:
+    """A consumption purpose a draw may name: a code with its Chinese and English labels."""
+
+    code: str
+    label_zh: str
+    label_en: str
+
+
+# The closed list of consumption purposes (domain.md s1): a draw names one of these codes and
+# nothing else. Investment, securities, futures, wealth management, property (a home or its down
+# payment), repaying other loans, on-lending, gambling and any other prohibited use are not on
+# it, so they cannot be named in any language; a product takes a subset (its ``purposes``).
+CONSUMPTION_PURPOSES: tuple[Purpose, ...] = (
+    Purpose("daily_consumption", "日常消费", "daily consumption"),
+    Purpose("appliances", "家电", "home appliances"),
+    Purpose("electronics", "数码", "electronics"),
+    Purpose("furniture", "家居", "furniture and furnishings"),
+    Purpose("home_renovation", "装修", "home renovation"),
+    Purpose("education", "教育", "education"),
+    Purpose("travel", "旅游", "travel"),
+    Purpose("medical", "医疗", "medical care"),
+    Purpose("wedding", "婚庆", "wedding"),
+)
+PURPOSES_BY_CODE: dict[str, Purpose] = {p.code: p for p in CONSUMPTION_PURPOSES}
+
+
+@dataclass(frozen=True, slots=True)
 class RateTier:
     """The price of a band of installment counts (inclusive)."""
 
@@ -93,8 +120,9 @@ class Product:
     kind: ProductKind
     methods: tuple[RepaymentMethod, ...]
     installment_counts: tuple[int, ...]
-    principal_min_fen: int
+    principal_min_fen: int  # the limit range (500-50,000 for the cash line), not a loan's floor
     principal_max_fen: int
+    min_draw_fen: int  # the smallest loan: a draw, or a checkout order (*policy*)
     rate_min: AnnualRate | None  # the score-based range, if the product prices by score
     rate_max: AnnualRate | None
     tiers: tuple[RateTier, ...]
@@ -109,7 +137,7 @@ class Product:
     classification: Classification
     charge_off_dpd: int
     reminder_days_before_due: tuple[int, ...]
-    prohibited_purposes: tuple[str, ...]
+    purposes: tuple[str, ...]  # the draw purposes it takes: codes of CONSUMPTION_PURPOSES
     merchant_funded_interest_free: bool  # 贴息 promotions allowed
     source: str  # the file it came from, for messages
 
@@ -117,5 +145,6 @@ class Product:
         """The tier pricing ``installments``; the catalogue guarantees exactly one exists."""
         return next(tier for tier in self.tiers if tier.covers(installments))
 
-    def refuses_purpose(self, purpose: str) -> bool:
-        return purpose.strip().lower() in self.prohibited_purposes
+    def accepts_purpose(self, code: str) -> bool:
+        """Whether a draw may name ``code`` (exactly: a code, not a free-text label)."""
+        return code in self.purposes

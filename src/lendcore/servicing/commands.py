@@ -1,11 +1,17 @@
 """CLI for servicing: the same commands as the API (``servicing.operations``), printing JSON.
 
-    lendcore draw --line 1 --amount 5000 --installments 6 --purpose travel --payee 小米商城
-    lendcore checkout --customer 1 --order-id O1 --merchant M1 --amount 3999 --installments 12
+    lendcore draw --line 1 --amount 5000 --installments 6 --purpose travel --payee mi-mall
+    lendcore checkout --customer 1 --order-id O1 --merchant mi-mall --amount 3999 \
+        --installments 12 --item "electronics:1:3999:Xiaomi 14"
     lendcore loan show|schedule|statement ID ;  lendcore loan payoff ID --on 2026-04-01
     lendcore repay --loan ID --amount 917.99 [--on 2026-02-28] [--key K]
     lendcore refund --loan ID --amount 1000 [--key K]
     lendcore refund-overpayment --loan ID --amount 12.50 [--key K]
+
+A draw's ``--purpose`` is a consumption-purpose code (travel, education, ...: the refusal lists
+them) and ``--payee`` a registered merchant's id (``lendcore merchants list``). A checkout's
+``--item CATEGORY:QUANTITY:UNIT_PRICE:NAME`` (repeated, at least once) lists what was bought;
+the items sum to ``--amount``.
 
 ``--key K`` is the idempotency key: the same key as an API request's ``Idempotency-Key`` with the
 same inputs is the same command (its first result is returned, nothing is applied twice). Without
@@ -63,13 +69,13 @@ def draw_cmd(line: int = typer.Option(...), amount: str = typer.Option(..., help
              installments: int = typer.Option(...),
              method: str = typer.Option("equal-installment"),
              purpose: str = typer.Option(...), payee: str = typer.Option(...),
-             payee_kind: str = typer.Option("ecosystem"),
+             payee_kind: str = typer.Option("merchant", help="merchant | own_account"),
              prepayment_mode: str = typer.Option("shorten", help="shorten | lower"),
              key: str = typer.Option(None, help="idempotency key")) -> None:
     """Draw cash on a credit line."""
     command = ops.Draw(_id(line, "--line"), parse_money(amount, "--amount"),
                        _installments(installments), check_text(purpose, "--purpose", 32),
-                       check_text(payee, "--payee", 100), check_text(method, "--method", 32),
+                       check_identifier(payee, "--payee"), check_text(method, "--method", 32),
                        check_text(payee_kind, "--payee-kind", 32),
                        check_text(prepayment_mode, "--prepayment-mode", 32))
     echo(run(command, _key(key)))
@@ -78,14 +84,29 @@ def draw_cmd(line: int = typer.Option(...), amount: str = typer.Option(..., help
 def checkout_cmd(customer: int = typer.Option(...), order_id: str = typer.Option(...),
                  merchant: str = typer.Option(...), amount: str = typer.Option(...),
                  installments: int = typer.Option(...), method: str = typer.Option("flat-fee"),
+                 item: list[str] = typer.Option(
+                     [], "--item", help="CATEGORY:QUANTITY:UNIT_PRICE:NAME, once per item"),
                  interest_free: bool = typer.Option(False, "--interest-free"),
                  key: str = typer.Option(None, help="idempotency key")) -> None:
     """An installment loan for a merchant order (the merchant is paid)."""
     command = ops.Checkout(_id(customer, "--customer"), check_identifier(order_id, "--order-id"),
                            check_identifier(merchant, "--merchant"),
-                           parse_money(amount, "--amount"), _installments(installments), (),
+                           parse_money(amount, "--amount"), _installments(installments),
+                           tuple(_item(text) for text in item),
                            check_text(method, "--method", 32), interest_free)
     echo(run(command, _key(key)))
+
+
+def _item(text: str) -> ops.Item:
+    """``electronics:1:3999.00:Xiaomi 14`` (the name last: it may hold a colon)."""
+    parts = text.split(":", 3)
+    if len(parts) != 4 or not re.fullmatch(r"[0-9]{1,3}", parts[1]):
+        raise InvalidInput(f"{text[:64]!r} is not CATEGORY:QUANTITY:UNIT_PRICE:NAME with a "
+                           "quantity of 1 to 999, e.g. electronics:1:3999.00:Xiaomi 14",
+                           field="--item")
+    category, quantity, price, name = parts
+    return ops.Item(check_text(name, "--item", 128), check_text(category, "--item", 32),
+                    int(quantity), parse_money(price, "--item", allow_zero=True))
 
 
 def repay_cmd(loan: int = typer.Option(...), amount: str = typer.Option(..., help="yuan"),

@@ -34,7 +34,10 @@ __all__ = ["Checkout", "Draw", "Item", "RefundGoods", "RefundOverpayment", "Repa
 
 @dataclass(frozen=True, slots=True)
 class Draw(Command):
-    """Draw cash on a credit line, repaid in ``installments`` by ``method``."""
+    """Draw cash on a credit line, repaid in ``installments`` by ``method``: ``purpose`` is a
+    consumption-purpose code (``travel``), ``payee`` a registered merchant's id paid on the
+    borrower's behalf (``payee_kind`` merchant; own_account is refused until bank cards are
+    bound)."""
 
     name: ClassVar[str] = "draw"
     permission: ClassVar[str] = "loan.draw"
@@ -46,7 +49,7 @@ class Draw(Command):
     purpose: str
     payee: str
     method: str = "equal-installment"
-    payee_kind: str = "ecosystem"
+    payee_kind: str = "merchant"
     prepayment_mode: str = "shorten"
 
     def subject(self) -> Subject:
@@ -63,7 +66,8 @@ class Draw(Command):
 
 @dataclass(frozen=True, slots=True)
 class Checkout(Command):
-    """An installment loan for a merchant order; the merchant is paid."""
+    """An installment loan for a merchant order; the merchant (registered, active) is paid.
+    The items (at least one) sum to ``amount_fen``; one loan per (merchant, order)."""
 
     name: ClassVar[str] = "checkout"
     permission: ClassVar[str] = "loan.checkout"

@@ -10,6 +10,7 @@ payoff for a past date replays the loan's events up to it.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -24,6 +25,7 @@ from lendcore.servicing.results import (
     PayoffQuote,
     Schedule,
     Statement,
+    StatementRates,
     summary_of,
 )
 
@@ -66,20 +68,30 @@ def payoff_quote(conn: Connection, loan_id: int, on: date) -> PayoffQuote:
 
 
 def statement(conn: Connection, loan_id: int) -> Statement:
-    """The borrower's bill on the business date: due now, overdue, next due, annual rate."""
+    """The borrower's bill on the business date: overdue installments, penalty and what falls
+    due today (disjoint), their total due now, the next installment, and the loan's rates."""
     bd = business_date(conn)
     state, row = repo.load(conn, loan_id)
     open_rows = [i for i in state.installments if i.status == "open"]
-    due_now = [i for i in open_rows if i.due_date == bd]
+    due_today = [i for i in open_rows if i.due_date == bd]
     overdue = [i for i in open_rows if i.due_date < bd and i.unpaid_total > 0]
     upcoming = sorted((i for i in open_rows if i.due_date > bd), key=lambda i: i.due_date)
     nxt = upcoming[0] if upcoming else None
     return Statement(
-        loan_id=loan_id, business_date=bd, status=row.status,
-        apr_nominal_ppb=int(row.apr_nominal_ppb),
-        due_now_fen=sum(i.unpaid_total for i in due_now),
-        overdue_fen=sum(i.unpaid_total for i in overdue) + state.penalty_receivable_fen,
-        penalty_fen=state.penalty_receivable_fen, days_past_due=state.dpd,
+        loan_id=loan_id, business_date=bd, status=row.status, rates=_rates(row),
+        overdue_installments_fen=sum(i.unpaid_total for i in overdue),
+        penalty_fen=state.penalty_receivable_fen,
+        due_today_fen=sum(i.unpaid_total for i in due_today), days_past_due=state.dpd,
         next_due_date=None if nxt is None else nxt.due_date,
         next_due_fen=None if nxt is None else nxt.unpaid_total,
-        principal_outstanding_fen=state.principal_outstanding_fen)
+        principal_outstanding_fen=state.principal_outstanding_fen,
+        principal_due_now_fen=sum(i.unpaid_principal for i in (*overdue, *due_today)))
+
+
+def _rates(row: Any) -> StatementRates:
+    lpr = row.lpr_one_year_ppb
+    return StatementRates(
+        method=row.method, day_count=row.day_count, interest_mode=row.interest_mode,
+        contract_rate_ppb=int(row.annual_rate_ppb), fee_rate_ppb=int(row.fee_rate_ppb),
+        apr_nominal_ppb=int(row.apr_nominal_ppb), penalty_rate_ppb=int(row.penalty_rate_ppb),
+        lpr_one_year_ppb=None if lpr is None else int(lpr))

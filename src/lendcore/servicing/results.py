@@ -29,8 +29,10 @@ class LoanSummary:
     start_date: date
     maturity_date: date
     annual_rate_ppb: int
+    fee_rate_ppb: int
     apr_nominal_ppb: int
     penalty_rate_ppb: int
+    lpr_one_year_ppb: int | None  # the one-year LPR in force on the start date
     principal_outstanding_fen: int
     interest_receivable_fen: int
     penalty_receivable_fen: int
@@ -57,8 +59,9 @@ def summary_of(row: Any) -> LoanSummary:
         product=row.product_code, kind=row.kind, method=row.method, status=row.status,
         principal_fen=int(row.principal_fen), installments=int(row.installments_count),
         start_date=row.start_date, maturity_date=row.maturity_date,
-        annual_rate_ppb=int(row.annual_rate_ppb), apr_nominal_ppb=int(row.apr_nominal_ppb),
-        penalty_rate_ppb=int(row.penalty_rate_ppb),
+        annual_rate_ppb=int(row.annual_rate_ppb), fee_rate_ppb=int(row.fee_rate_ppb),
+        apr_nominal_ppb=int(row.apr_nominal_ppb), penalty_rate_ppb=int(row.penalty_rate_ppb),
+        lpr_one_year_ppb=_ppb_or_none(row.lpr_one_year_ppb),
         principal_outstanding_fen=int(row.principal_outstanding_fen),
         interest_receivable_fen=int(row.interest_receivable_fen),
         penalty_receivable_fen=int(row.penalty_receivable_fen),
@@ -69,6 +72,10 @@ def summary_of(row: Any) -> LoanSummary:
         risk_class=row.risk_class, next_due_date=row.next_due_date,
         merchant_id=row.merchant_id, order_id=row.order_id, purpose=row.purpose,
         payee=row.payee)
+
+
+def _ppb_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +134,45 @@ class PayoffQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementRates:
+    """The rates a statement shows, as stored on the loan (ppb)."""
+
+    method: str
+    day_count: str  # the contract rate's basis: ACT/365 (0.05%/day is 18.25%), ACT/360, 30/360
+    interest_mode: str  # daily | per-period
+    contract_rate_ppb: int  # the contract interest rate a year (0 for a fee-only loan)
+    fee_rate_ppb: int  # per installment, on the original principal
+    apr_nominal_ppb: int  # the disclosed annual rate, simple (单利), interest and every fee
+    penalty_rate_ppb: int  # 罚息 a year on overdue principal, already capped
+    lpr_one_year_ppb: int | None  # the one-year LPR in force on the start date
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
-    """The borrower's bill on the business date."""
+    """The borrower's bill on the business date: three disjoint amounts and their total.
+
+    ``overdue_installments_fen`` (principal, interest and fees of installments past their due
+    date), ``penalty_fen`` (罚息 charged) and ``due_today_fen`` (installments due on the business
+    date) never overlap; ``due_now_fen`` is their total, and a repayment of exactly it clears
+    everything due: the allocation order pays past due (penalty first) then due before anything
+    not yet due. The penalty pending inside the grace period is not owed (paid inside grace:
+    no penalty) and is not shown.
+    """
 
     loan_id: int
     business_date: date
     status: str
-    apr_nominal_ppb: int
-    due_now_fen: int
-    overdue_fen: int  # overdue installments plus the penalty
+    rates: StatementRates
+    overdue_installments_fen: int
     penalty_fen: int
+    due_today_fen: int
     days_past_due: int
     next_due_date: date | None
     next_due_fen: int | None
-    principal_outstanding_fen: int
+    principal_outstanding_fen: int  # a balance: all unpaid principal, due or not
+    principal_due_now_fen: int  # the part of it in ``due_now_fen``
+
+    @property
+    def due_now_fen(self) -> int:
+        """The total to pay now: overdue installments + penalty + due today."""
+        return self.overdue_installments_fen + self.penalty_fen + self.due_today_fen

@@ -2,9 +2,12 @@
 
 Money is a yuan string by one pattern ("917.99"); a JSON number, "1,5", "1e3", "+10", " 10",
 full-width or other scripts' digits are refused (422 naming the field). Identifiers (order,
-merchant) are ``edge.Identifier``; free text has a maximum length and a character policy; unknown
-fields are refused. Money-moving commands need an ``Idempotency-Key`` header: a repeat returns
-the first result, the same key with another payload is 409.
+merchant, a draw's payee) are ``edge.Identifier``; free text has a maximum length and a character
+policy; unknown fields are refused. A draw's ``purpose`` is a consumption-purpose code and its
+``payee`` a registered, active merchant (``payee_kind`` merchant); a checkout's order lists 1 to
+100 items summing to its amount (the service says which rule a request breaks). Money-moving
+commands need an ``Idempotency-Key`` header: a repeat returns the first result, the same key
+with another payload is 409.
 
 A repayment's ``effective_date`` (YYYY-MM-DD) is the only dated input: at most the business
 date, at least the loan's start; an earlier one is booked as back-dated.
@@ -40,14 +43,13 @@ def _slug(value: object) -> str:
 
 if TYPE_CHECKING:  # mypy sees the plain types; pydantic the checked ones below
     Purpose = str
-    Payee = str
     Choice = str
     ItemName = str
     Slug = str
     Installments = int
     Quantity = int
 else:
-    Purpose, Payee, Choice, ItemName = Text(32), Text(100), Text(32), Text(128)
+    Purpose, Choice, ItemName = Text(32), Text(32), Text(128)
     Installments, Quantity = Count(1, 360), Count(1, 999)
     Slug = Annotated[str, BeforeValidator(_slug),
                      WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN})]
@@ -65,8 +67,8 @@ class DrawIn(Body):
     installments: Installments
     method: Choice = "equal-installment"
     purpose: Purpose
-    payee: Payee
-    payee_kind: Choice = "ecosystem"
+    payee: Identifier  # a registered merchant's id
+    payee_kind: Choice = "merchant"
     prepayment_mode: Choice = "shorten"
 
 
@@ -81,7 +83,7 @@ class OrderIn(Body):
     order_id: Identifier
     merchant_id: Identifier
     amount: Money
-    items: Annotated[tuple[ItemIn, ...], Field(max_length=MAX_ITEMS)] = ()
+    items: Annotated[tuple[ItemIn, ...], Field(min_length=1, max_length=MAX_ITEMS)]
 
 
 class CheckoutIn(Body):

@@ -28,6 +28,7 @@ from lendcore.customers import store as customers
 from lendcore.errors import InvalidInput, RuleViolation
 from lendcore.money import format_yuan
 from lendcore.rates import rate_to_ppb
+from lendcore.servicing import lending
 from lendcore.servicing import repository as repo
 from lendcore.servicing.allocation import Allocation, apply_payment
 from lendcore.servicing.ledger_bridge import difference
@@ -72,7 +73,9 @@ def repay(uow: UnitOfWork, loan_id: int, amount_fen: int,
 
 
 def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int) -> LoanChanged:
-    """Returned goods: the refunded part of a checkout loan is as if never lent."""
+    """Returned goods: the refunded part of a checkout loan is as if never lent; on an
+    interest-free loan the merchant gets back the subsidy of that part
+    (``lending.return_subsidy``)."""
     conn = uow.conn
     bd = business_date(conn)
     state, row = repo.load(conn, loan_id, for_update=True)
@@ -82,7 +85,12 @@ def refund_goods(uow: UnitOfWork, loan_id: int, amount_fen: int) -> LoanChanged:
     _check_closed_through(state, bd)
     state, delta = _replayed(conn, state, row, Event("refund", bd, amount_fen, 1 << 60))
     repo.append_event(uow.batch, loan_id, "refund", bd, amount_fen, {}, booked_on=bd)
-    return LoanChanged(_finish(uow, state, row, delta, bd, _source_key("refund", row)))
+    source_key = _source_key("refund", row)
+    # The share is of the principal lent (the row's), not of the replayed, refunded-down one.
+    lending.return_subsidy(uow, loan_id, row.product_code, int(row.principal_fen),
+                           state.totals.refunded_principal, state.terms.rounding, bd,
+                           source_key)
+    return LoanChanged(_finish(uow, state, row, delta, bd, source_key))
 
 
 def refund_overpayment(uow: UnitOfWork, loan_id: int, amount_fen: int) -> LoanChanged:

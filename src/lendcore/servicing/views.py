@@ -13,7 +13,7 @@ from typing import Any
 
 from lendcore.delinquency.ladder import CLASS_LABELS_ZH
 from lendcore.money import format_yuan
-from lendcore.rates import PPB
+from lendcore.rates import PPB, DayCount, format_percent, ppb_to_rate
 from lendcore.servicing.allocation import Allocation
 from lendcore.servicing.model import InstallmentState
 from lendcore.servicing.results import (
@@ -24,6 +24,7 @@ from lendcore.servicing.results import (
     Repaid,
     Schedule,
     Statement,
+    StatementRates,
 )
 
 
@@ -38,8 +39,9 @@ def loan_summary(s: LoanSummary) -> dict[str, Any]:
         "status": s.status, "principal": format_yuan(s.principal_fen),
         "installments": s.installments, "start_date": s.start_date.isoformat(),
         "maturity_date": s.maturity_date.isoformat(),
-        "annual_rate": rate(s.annual_rate_ppb), "apr_nominal": rate(s.apr_nominal_ppb),
-        "penalty_rate": rate(s.penalty_rate_ppb),
+        "annual_rate": rate(s.annual_rate_ppb), "fee_rate": rate(s.fee_rate_ppb),
+        "apr_nominal": rate(s.apr_nominal_ppb), "penalty_rate": rate(s.penalty_rate_ppb),
+        "lpr_one_year": None if s.lpr_one_year_ppb is None else rate(s.lpr_one_year_ppb),
         "balances": {
             "principal": format_yuan(s.principal_outstanding_fen),
             "interest": format_yuan(s.interest_receivable_fen),
@@ -116,15 +118,49 @@ def payoff(q: PayoffQuote) -> dict[str, Any]:
 
 
 def statement(s: Statement) -> dict[str, Any]:
+    """The bill: what is due now (a total of three disjoint parts), the next installment (not
+    in it), the principal outstanding (a total, of which some is due now) and the rates."""
     return {
         "loan_id": s.loan_id, "business_date": s.business_date.isoformat(),
         "status": s.status,
-        "annual_rate": {"nominal": rate(s.apr_nominal_ppb), "basis": "simple (单利)"},
-        "due_now": format_yuan(s.due_now_fen),
-        "overdue": format_yuan(s.overdue_fen),
-        "penalty": format_yuan(s.penalty_fen),
+        "due_now": {
+            "total": format_yuan(s.due_now_fen),
+            "overdue_installments": format_yuan(s.overdue_installments_fen),
+            "penalty": format_yuan(s.penalty_fen),
+            "due_today": format_yuan(s.due_today_fen),
+        },
         "days_past_due": s.days_past_due,
         "next_due": None if s.next_due_date is None or s.next_due_fen is None else {
             "date": s.next_due_date.isoformat(), "amount": format_yuan(s.next_due_fen)},
-        "principal_outstanding": format_yuan(s.principal_outstanding_fen),
+        "principal_outstanding": {
+            "total": format_yuan(s.principal_outstanding_fen),
+            "of_which_due_now": format_yuan(s.principal_due_now_fen),
+        },
+        "rates": statement_rates(s.rates),
     }
+
+
+def statement_rates(r: StatementRates) -> dict[str, Any]:
+    """Every rate in percent: the contract rate (with the daily rate it is charged at, when
+    interest runs by the day), the fee, the disclosed annual rate (单利), the penalty, the LPR."""
+    annual = ppb_to_rate(r.contract_rate_ppb)
+    daily = annual / DayCount(r.day_count).basis_days
+    by_day = (r.interest_mode == "daily" or r.method == "pay-any-time") and annual > 0
+    return {
+        "contract_rate": None if annual == 0 and r.fee_rate_ppb else {
+            "annual": format_percent(annual), "basis": r.day_count,
+            "daily": format_percent(daily) if by_day and daily == daily.quantize(_EXACT) else None,
+        },
+        "fee_per_installment": format_percent(ppb_to_rate(r.fee_rate_ppb))
+        if r.fee_rate_ppb else None,
+        "apr_nominal": {"annual": format_percent(ppb_to_rate(r.apr_nominal_ppb)),
+                        "basis": "simple (单利): IRR of the loan's interest and every fee"},
+        "penalty": {"annual": format_percent(ppb_to_rate(r.penalty_rate_ppb)),
+                    "basis": "罚息 on overdue principal, instead of the contract rate; within "
+                             "the all-in cap"},
+        "lpr_one_year": None if r.lpr_one_year_ppb is None
+        else format_percent(ppb_to_rate(r.lpr_one_year_ppb)),
+    }
+
+
+_EXACT = Decimal("1e-9")  # a derived daily rate is shown only when it is exact

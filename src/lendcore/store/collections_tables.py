@@ -1,6 +1,8 @@
-"""Collections tables: cases, history, agencies, notices, contacts, promises, plans, complaints.
+"""Collections tables: cases, history, agencies, notices, contacts, promises, plans, plan
+requests, legal steps, complaints.
 
-``collection_contacts``, ``collection_case_history`` and ``collection_notices`` are append-only:
+``collection_contacts``, ``collection_case_history``, ``collection_notices`` and
+``collection_legal_steps`` are append-only:
 the migration adds triggers (PostgreSQL and SQLite) that reject UPDATE and DELETE, and every
 contact row carries ``retain_until`` = its borrower-local date + 5 years (rule: collection
 records kept at least 5 years). Contact times are stored in UTC (``at_utc``) beside the
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from lendcore.store.base import Fen, IdType, metadata
@@ -130,8 +133,11 @@ collection_plans = Table(
     "collection_plans",
     metadata,
     Column("id", IdType, primary_key=True, autoincrement=True),
-    Column("case_id", BigInteger, ForeignKey("collection_cases.id"), nullable=False, index=True),
-    Column("loan_id", BigInteger, ForeignKey("loans.id"), nullable=False),
+    # NULL for an early plan (offered before the loan went into collection: no case).
+    Column("case_id", BigInteger, ForeignKey("collection_cases.id"), index=True),
+    Column("loan_id", BigInteger, ForeignKey("loans.id"), nullable=False, index=True),
+    # collections (negotiated on a case) | early (customer service, before overdue)
+    Column("origin", String(16), nullable=False, server_default="collections"),
     Column("status", String(16), nullable=False),  # offered | signed | broken | completed
     Column("installments_count", Integer, nullable=False),
     Column("method", String(32), nullable=False),
@@ -171,4 +177,34 @@ collection_complaints = Table(
     Column("status", String(16), nullable=False),  # open | resolved
     Column("resolved_on", Date),
     Column("resolution", Text),
+)
+
+collection_plan_requests = Table(
+    "collection_plan_requests",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    # A borrower who expects trouble asks for a plan before missing a payment (seed 002).
+    Column("loan_id", BigInteger, ForeignKey("loans.id"), nullable=False),
+    Column("customer_id", BigInteger, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("requested_on", Date, nullable=False),
+    Column("installments", Integer, nullable=False),  # what the borrower asks for
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(64), nullable=False),  # the borrower's token or the agent
+    Column("status", String(16), nullable=False),  # open | offered
+    Column("plan_id", BigInteger, ForeignKey("collection_plans.id")),
+)
+
+collection_legal_steps = Table(
+    "collection_legal_steps",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    # A legal step the lender has taken on the case: only these may be mentioned to the borrower.
+    Column("case_id", BigInteger, ForeignKey("collection_cases.id"), nullable=False, index=True),
+    Column("step", String(32), nullable=False),  # lawyer_letter | suit_filed | enforcement_applied
+    Column("reference", String(128), nullable=False),  # the letter's number, the court's 案号
+    Column("taken_on", Date, nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    Column("recorded_by", String(64), nullable=False),  # the maker
+    Column("approved_by", String(64)),  # the checker (four eyes); NULL: code in the process
+    UniqueConstraint("case_id", "step", "reference"),
 )

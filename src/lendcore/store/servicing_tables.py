@@ -26,6 +26,10 @@ from sqlalchemy import (
 
 from lendcore.store.base import Fen, IdType, metadata
 
+# The contract text version new loans open under (documents.render keeps its templates). Here,
+# below both servicing and documents, so servicing can name it without importing documents.
+CONTRACT_VERSION = "contract-2026.12"
+
 loans = Table(
     "loans",
     metadata,
@@ -57,6 +61,10 @@ loans = Table(
     Column("allocation_order", Text, nullable=False),  # JSON list of "<class>.<component>"
     Column("penalty_on_interest", Boolean, nullable=False, server_default="0"),
     Column("apr_nominal_ppb", BigInteger, nullable=False, server_default="0"),  # as disclosed
+    # The one-year LPR in force on the start date (domain.md s3); NULL: none recorded then.
+    Column("lpr_one_year_ppb", BigInteger),
+    # The text version of the loan's contract and key facts (documents.render; migration 0019).
+    Column("contract_version", String(32), nullable=False, server_default=CONTRACT_VERSION),
     Column("status", String(16), nullable=False, index=True),  # active | closed | charged_off
     # Balances (sub-ledger): what the borrower owes now, by component.
     Column("principal_outstanding_fen", Fen, nullable=False),

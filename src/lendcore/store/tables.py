@@ -9,6 +9,7 @@ from lendcore.store import (
     core_tables,  # noqa: F401
     eod_tables,  # noqa: F401
     ledger_tables,  # noqa: F401
+    merchant_tables,  # noqa: F401
     origination_tables,  # noqa: F401
     servicing_tables,  # noqa: F401
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -18,8 +18,8 @@ from sqlalchemy import Engine, select
 
 from lendcore.clock import LENDER_ZONE, business_date
 from lendcore.customers import store as customers_store
-from lendcore.customers.operations import OpenLine
 from lendcore.errors import LendcoreError
+from lendcore.merchants.operations import AddMerchant
 from lendcore.money import parse_yuan
 from lendcore.origination.operations import Decide, RecordReviewOutcome, RequestReview
 from lendcore.runner import Command, Context, execute, query
@@ -34,7 +34,14 @@ GOODS = (("phone", 1_999_00, 6_999_00), ("laptop", 3_999_00, 9_999_00),
          ("appliance", 800_00, 4_500_00), ("furniture", 1_200_00, 6_000_00),
          ("clothing", 300_00, 1_500_00))
 MERCHANTS = ("mi-mall", "partner-jd-electronics", "partner-home-living", "partner-fashion")
-PURPOSES = ("travel", "education", "home renovation", "medical", "wedding", "appliances")
+# The merchant registry the demo starts with (``add_merchants``): every loan pays one of them.
+REGISTRY = {"mi-mall": ("小米商城", "electronics"),
+            "partner-jd-electronics": ("京东数码", "electronics"),
+            "partner-home-living": ("居然之家", "furniture"),
+            "partner-fashion": ("唯品会", "clothing")}
+DRAW_PAYEE = "mi-mall"  # a draw pays a registered merchant on the borrower's behalf (受托支付)
+PURPOSES = ("travel", "education", "home_renovation", "medical", "wedding", "appliances")
+CHECKOUT = "checkout-installment"  # its line is granted by a credit decision
 DRAW_METHODS = ("equal-installment", "equal-installment", "equal-principal", "pay-any-time",
                 "interest-first")
 
@@ -73,6 +80,13 @@ class World:
             return None
 
 
+def add_merchants(world: World, bd: date) -> None:
+    """Register the demo's merchants (the same command as ``lendcore merchants add``)."""
+    for merchant_id in MERCHANTS:
+        name, category = REGISTRY[merchant_id]
+        world.run(AddMerchant(merchant_id, name, category), f"demo:merchant:{merchant_id}", bd)
+
+
 def apply(world: World, person: Person, bd: date, day: int) -> int | None:
     """Apply, be decided; a referral is reviewed by a person. Returns the customer id."""
     result = world.run(Decide(application_for(person)), f"demo:apply:{person.index}", bd)
@@ -92,17 +106,10 @@ def apply(world: World, person: Person, bd: date, day: int) -> int | None:
 
 def _review(world: World, person: Person, decided: dict[str, Any], bd: date) -> int | None:
     """PIPL Art. 24: a person reviews the automated referral (here: half are approved)."""
-    outcome = "approve" if person.quality >= 0.5 else "decline"
     decision_id = int(decided["decision_id"])
-
-    opened = world.run(RequestReview(decision_id, "near the cut-off"),
-                       f"demo:review:{decision_id}", bd)
-    if opened is None or world.run(RecordReviewOutcome(
-            int(opened["review_id"]), outcome, "reviewer-03",
-            "income and ecosystem record checked by hand"),
-            f"demo:review-outcome:{decision_id}", bd) is None:
+    outcome = _reviewed(world, person, decision_id, bd)
+    if outcome is None:
         return None
-    world.counts[f"review {outcome}"] += 1
     world.decisions[-1].review = outcome
     if outcome != "approve":
         return None
@@ -112,21 +119,47 @@ def _review(world: World, person: Person, decided: dict[str, Any], bd: date) -> 
     return _open_lines(world, person, int(customer_id), parse_yuan(decided["limit"]), bd)
 
 
+def _reviewed(world: World, person: Person, decision_id: int, bd: date) -> str | None:
+    """A person reviews a referral: the outcome recorded (None: refused)."""
+    outcome = "approve" if person.quality >= 0.5 else "decline"
+    opened = world.run(RequestReview(decision_id, "near the cut-off"),
+                       f"demo:review:{decision_id}", bd)
+    if opened is None or world.run(RecordReviewOutcome(
+            int(opened["review_id"]), outcome, "reviewer-03",
+            "income and ecosystem record checked by hand"),
+            f"demo:review-outcome:{decision_id}", bd) is None:
+        return None
+    world.counts[f"review {outcome}"] += 1
+    return outcome
+
+
 def _open_lines(world: World, person: Person, customer_id: int, limit_fen: int,
                 bd: date) -> int | None:
-    """The decision opened the cash line; the checkout line gets the same limit (a customer
-    who has one keeps it: a line is opened once, its limit changes only by a limit change)."""
-    limit = max(min(limit_fen, 5_000_000), 100_00)
+    """The decision opened the cash line; the checkout line is granted by a decision of its
+    own, on the same person's application for the checkout product (a customer who has one
+    keeps it: a line is opened once, its limit changes only by a limit change)."""
     has_line = query(world.engine, customers_store.find_line, customer_id,
-                     "checkout-installment") is not None
-    if not has_line and world.run(OpenLine(customer_id, "checkout-installment", limit),
-                                  f"demo:line:{customer_id}", bd) is None:
+                     CHECKOUT) is not None
+    if not has_line and not _apply_for_checkout_line(world, person, bd):
         return None
     cash = query(world.engine, customers_store.find_line, customer_id, "cash-line")
     world.customers[customer_id] = person
     world.lines[customer_id] = int(cash.id)
     world.limits[customer_id] = limit_fen
     return customer_id
+
+
+def _apply_for_checkout_line(world: World, person: Person, bd: date) -> bool:
+    """Apply for the checkout line (the checkout product's own terms); a referral is reviewed
+    as the cash line's is. True when the decision (or its review) opened the line."""
+    application = replace(application_for(person), product=CHECKOUT)
+    result = world.run(Decide(application), f"demo:apply-checkout:{person.index}", bd)
+    if result is None:
+        return False
+    world.counts[f"checkout line {result['decision']}"] += 1
+    if result["decision"] == "refer":
+        return _reviewed(world, person, int(result["decision_id"]), bd) == "approve"
+    return bool(result["decision"] == "approve")
 
 
 def purchase(world: World, customer_id: int, bd: date, seq: int) -> None:
@@ -150,7 +183,7 @@ def purchase(world: World, customer_id: int, bd: date, seq: int) -> None:
         installments = rng.choice((1, 3, 6, 6, 12, 12))
         method = rng.choice(DRAW_METHODS)
         draw = Draw(world.lines[customer_id], amount, installments, rng.choice(PURPOSES),
-                    "mi-mall", method, "ecosystem")
+                    DRAW_PAYEE, method, "merchant")
         result = world.run(draw, f"demo:draw:{customer_id}:{seq}", bd)
         kind = "draw"
     if result is not None:
@@ -162,7 +195,7 @@ def purchase(world: World, customer_id: int, bd: date, seq: int) -> None:
 def act(world: World, life: LoanLife, move: Move, bd: date) -> None:
     loan_id, key = life.loan_id, f"{life.loan_id}:{bd.isoformat()}"
     if move is Move.PAY_DUE:
-        _pay(world, "repay", key, loan_id, bd, lambda st: st.due_now_fen + st.overdue_fen)
+        _pay(world, "repay", key, loan_id, bd, lambda st: st.due_now_fen)
     elif move is Move.PAY_OFF:
         if _pay(world, "prepay", key, loan_id, bd, None):
             life.prepay_day = None

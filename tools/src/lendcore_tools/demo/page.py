@@ -148,12 +148,13 @@ def _collections(report: Report) -> str:
 
 def _products(report: Report) -> str:
     rows = [(p["code"], t["installments"], t["method"], t["contract_rate_annual"] or "-",
-             t["fee_rate_per_installment"], _pct(float(t["apr_nominal"])))
+             t["fee_rate_per_installment"], t["apr_nominal"], t.get("penalty_rate_annual", "-"))
             for p in report.products for t in p["terms"]]
     return _section("Annual rate of every product, as disclosed",
                     _chart(charts.product_rates(report.products)),
                     _table(("product", "installments", "method", "contract rate a year",
-                            "fee per installment", "APR 单利 (IRR)"), rows))
+                            "fee per installment", "APR 单利 (IRR)", "penalty rate a year"),
+                           rows))
 
 
 def _ledger(report: Report) -> str:

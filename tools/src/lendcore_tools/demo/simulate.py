@@ -31,7 +31,7 @@ from lendcore.store.core_tables import customers
 from lendcore.store.db import make_engine, upgrade
 from lendcore.store.uow import UnitOfWork
 from lendcore_tools.demo import collect
-from lendcore_tools.demo.actions import World, act, apply, purchase, sign_plan
+from lendcore_tools.demo.actions import World, act, add_merchants, apply, purchase, sign_plan
 from lendcore_tools.demo.behaviour import Move, todays_move
 from lendcore_tools.demo.metrics import Tracker, observe
 from lendcore_tools.demo.nightly import nightly_for
@@ -98,6 +98,7 @@ def _run_days(cfg: DemoConfig, result: DemoResult, progress: Progress | None) ->
         joining.setdefault(person.join_day, []).append(person)
     next_buy: dict[int, int] = {}
     collect.add_agencies(world, START)
+    add_merchants(world, START)
     started = time.perf_counter()
     for day in range(cfg.days):
         bd = START + timedelta(days=day)

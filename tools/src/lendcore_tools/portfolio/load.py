@@ -115,7 +115,9 @@ def _proto_frames(protos: Sequence[Prototype], business_date: date) -> dict[str,
     """The prototypes' rows of every table, each with its prototype's index ``proto``."""
     loan_rows, inst, events, heads, lines = [], [], [], [], []
     for p, proto in enumerate(protos):
-        row = loan_row(proto.state, product_code=proto.product_code, kind=proto.kind)
+        row = loan_row(proto.state, product_code=proto.product_code, kind=proto.kind,
+                       apr_nominal_ppb=proto.apr_nominal_ppb,
+                       lpr_one_year_ppb=proto.lpr_one_year_ppb)
         del row["id"]
         loan_rows.append({"proto": p, **row})
         inst += [{"proto": p, **{k: v for k, v in r.items() if k != "loan_id"}}
