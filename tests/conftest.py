@@ -100,3 +100,17 @@ def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]
     server = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     with fresh_database(request.param, tmp_path, server) as eng:
         yield eng
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests hash and verify with argon2id at its smallest cost: the same code path and a real
+    argon2id hash (its parameters travel in the hash, so verification is unchanged), without
+    paying the production profile's ~50-100 ms on every test operator added or signed in.
+    ``tests/access/test_password_profile.py`` holds the production parameters."""
+    from argon2 import PasswordHasher
+
+    from lendcore.access import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
