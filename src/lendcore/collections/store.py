@@ -126,18 +126,26 @@ def loan_id_range(first_customer: int, last_customer: int) -> tuple[int, int]:
 
 
 def _to_sync(first: int, last: int) -> CompoundSelect[Any]:
-    """Borrowers with anything overdue, an open case or a signed plan (negotiated on a case or
-    early, without one), in the range."""
+    """Borrowers of the range whose case can change tonight: a loan past its grace period (a
+    case opens, or stays open), an open case, a signed plan (negotiated on a case or early,
+    without one), or anything overdue with a case (a closed one holds promises and an action).
+
+    Every other borrower has nothing past grace, no case and no signed plan:
+    ``cases.decide_case`` opens nothing for them and there is nothing to settle, so the sync
+    would change nothing and they are never read (inside grace, the most common overdue
+    borrower of a night)."""
     lo, hi = loan_id_range(first, last)
+    collectible = loans.c.status.in_(sorted(COLLECTIBLE_STATUSES))
     overdue = (loans.c.dpd > 0) | (loans.c.overdue_principal_fen > 0) | (
         loans.c.overdue_interest_fen > 0) | (loans.c.overdue_fee_fen > 0)
     cases = collection_cases.c
+    in_range = cases.customer_id.between(first, last)
+    with_case = loans.c.customer_id.in_(select(cases.customer_id).where(in_range))
     return union(
-        select(loans.c.customer_id).where(loans.c.id.between(lo, hi),
-                                          loans.c.status.in_(sorted(COLLECTIBLE_STATUSES)),
-                                          overdue),
-        select(cases.customer_id).where(cases.customer_id.between(first, last),
-                                        cases.status == "open"),
+        select(loans.c.customer_id).where(loans.c.id.between(lo, hi), collectible,
+                                          (loans.c.dpd > loans.c.grace_days)
+                                          | (overdue & with_case)),
+        select(cases.customer_id).where(in_range, cases.status == "open"),
         select(loans.c.customer_id).join(collection_plans, collection_plans.c.loan_id == loans.c.id)
         .where(loans.c.id.between(lo, hi), collection_plans.c.status == "signed"),
     )
@@ -162,9 +170,11 @@ def borrowers_to_sync(conn: Connection, first: int, last: int) -> list[Borrower]
             found[cid] = Borrower(cid)
         return found[cid]
 
-    # ``wanted`` is already within the range: a second range condition on loans.id here once
-    # made PostgreSQL intersect the whole range's index for every borrower.
-    for row in conn.execute(select(*_LOAN_COLUMNS).where(loans.c.customer_id.in_(wanted))
+    # The id bounds keep the read inside the range's partitions of a partitioned book (without
+    # them every night partition read every table partition).
+    lo, hi = loan_id_range(first, last)
+    for row in conn.execute(select(*_LOAN_COLUMNS).where(loans.c.id.between(lo, hi),
+                                                         loans.c.customer_id.in_(wanted))
                             .order_by(loans.c.id)).mappings():
         borrower(row["customer_id"]).loans.append(snapshot(row))
     case_query = select(collection_cases).where(

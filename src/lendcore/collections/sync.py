@@ -5,7 +5,9 @@ business date it just opened and the partition's loan-id range (``wiring.night_s
 
     sync_cases(uow, date(2026, 3, 2), 3_000_000, 5_999_999)   # customers 3, 4 and 5
 
-For every borrower of the range with anything overdue, an open case or a signed plan it settles
+For every borrower of the range whose case can change (a loan past grace, an open case, a
+signed plan, or anything overdue with a case: ``store.borrowers_to_sync``; a borrower only
+inside grace without a case has nothing to open or settle and is never read) it settles
 promises to pay (kept once paid in full by their date, broken once the date passes unpaid) and
 signed plans, a case's or early ones (completed when the loan closes, broken when it falls past
 grace again), then opens,
@@ -70,12 +72,13 @@ def sync_range(uow: UnitOfWork, day: date, lo_id: int, hi_id: int, *,
     report = SyncReport()
     first, last = customer_of(lo_id), customer_of(hi_id)
     opened: list[tuple[dict[str, Any], Events]] = []
+    actions: dict[tuple[Any, ...], str] = {}  # next_action is pure: one call per distinct input
     for who in store.borrowers_to_sync(conn, first, last):
         events, in_force = _settle(who, day, writes, report)
         case = _decide(who, day, events, report)
         if case is None:
             continue
-        _refresh(case, in_force, day, cfg, agencies, events)
+        _refresh(case, in_force, day, cfg, agencies, events, actions)
         if case["id"] is None:
             opened.append((case, events))
         elif events:
@@ -165,8 +168,10 @@ def _decide(who: Borrower, day: date, events: Events,
 
 
 def _refresh(case: dict[str, Any], plan_in_force: bool, day: date, cfg: CollectionsConfig,
-             agencies: dict[int, str], events: Events) -> None:
-    """Recompute the next action and the assignee; a change is an event."""
+             agencies: dict[int, str], events: Events,
+             actions: dict[tuple[Any, ...], str]) -> None:
+    """Recompute the next action (``actions``: the answers of ``next_action`` so far, by
+    input) and the assignee; a change is an event."""
     agency_code = agencies.get(case["agency_id"]) if case["agency_id"] is not None else None
     strategy = cfg.strategy_for(str(case["bucket"]))
     if (agency_code is not None and strategy is not None
@@ -174,12 +179,15 @@ def _refresh(case: dict[str, Any], plan_in_force: bool, day: date, cfg: Collecti
         case.update(assignee_kind=AssigneeKind.IN_HOUSE.value, agency_id=None)
         events.append(("recalled_from_agency", {"agency": agency_code}))
         agency_code = None
-    action = next_action(
-        case_open=case["status"] == "open", bucket=str(case["bucket"]),
-        max_dpd=int(case["max_dpd"]), plan_in_force=plan_in_force,
-        broken_promises=int(case["broken_promises"]),
-        notice_recorded=case["outsourcing_notice_on"] is not None,
-        agency_code=agency_code, config=cfg)
+    given = (case["status"] == "open", str(case["bucket"]), int(case["max_dpd"]), plan_in_force,
+             int(case["broken_promises"]), case["outsourcing_notice_on"] is not None,
+             agency_code)
+    action = actions.get(given)
+    if action is None:
+        action = actions[given] = next_action(
+            case_open=given[0], bucket=given[1], max_dpd=given[2], plan_in_force=given[3],
+            broken_promises=given[4], notice_recorded=given[5], agency_code=given[6],
+            config=cfg)
     if action != case["next_action"]:
         case["next_action"] = action
         if not events:

@@ -20,7 +20,7 @@ Every function takes the caller's connection (or write batch) and never commits.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -275,28 +275,33 @@ def set_limit(conn: Connection, change: LimitChange) -> dict[str, Any]:
     return apply_changes(conn, [change])[0]
 
 
-def apply_changes(conn: Connection, changes: Sequence[LimitChange]) -> list[dict[str, Any]]:
+LINE_STATE_COLUMNS = ("limit_fen", "frozen", "frozen_reason", "status", "daily_rate_ppb",
+                      "version")  # what :func:`apply_changes` needs of a line it changes
+
+
+def apply_changes(conn: Connection, changes: Sequence[LimitChange], *,
+                  current: Mapping[int, Mapping[Any, Any]] | None = None,
+                  ) -> list[dict[str, Any]]:
     """Apply many changes (the limit job's set) and log each; the logged rows, in order.
 
-    Set-based: one read of the lines concerned, one batched update, one batched insert."""
+    Set-based: one read of the lines concerned, one batched update, one batched insert. A
+    caller that has just read the lines it changes in this transaction (the limit review, which
+    reads only the few lines that can change) passes them as ``current`` (by line id, the
+    columns of :data:`LINE_STATE_COLUMNS`) and the read is skipped. Either way each update is a
+    compare-and-set on the line's ``version``: a line changed by someone else since it was read
+    is a :class:`Conflict` (the caller's transaction rolls back), never a lost update."""
     if not changes:
         return []
     bad = [c.action for c in changes if c.action not in LIMIT_ACTIONS]
     if bad:
         raise ValueError(f"unknown limit action {bad[0]!r}")
     ids = sorted({c.line_id for c in changes})
-    query = select(credit_lines.c.id, credit_lines.c.limit_fen, credit_lines.c.frozen,
-                   credit_lines.c.frozen_reason, credit_lines.c.status,
-                   credit_lines.c.daily_rate_ppb).where(
-        credit_lines.c.id.between(ids[0], ids[-1]))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    current = {int(r.id): r for r in conn.execute(query) if int(r.id) in set(ids)}
-    missing = [i for i in ids if i not in current]
+    found = dict(current) if current is not None else _read_lines(conn, ids)
+    missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"no credit line {missing[0]}", field="line_id")
     updates, rows = [], []
-    state = {i: dict(current[i]._mapping) for i in ids}
+    state = {i: {k: found[i][k] for k in LINE_STATE_COLUMNS} for i in ids}
     for change in changes:
         line = state[change.line_id]
         frozen = line["frozen"] if change.frozen is None else change.frozen
@@ -312,16 +317,32 @@ def apply_changes(conn: Connection, changes: Sequence[LimitChange]) -> list[dict
                                        ensure_ascii=False),
             "decision_id": change.decision_id, "review_id": change.review_id,
             "actor": change.actor[:64]})
+        updates.append({"lid": change.line_id, "ver": int(line["version"]),
+                        "lim": change.new_limit_fen, "frz": bool(frozen), "why": reason,
+                        "rate": rate, "st": status})
         line.update(limit_fen=change.new_limit_fen, frozen=bool(frozen), frozen_reason=reason,
-                    daily_rate_ppb=rate, status=status)
-        updates.append({"lid": change.line_id, "lim": change.new_limit_fen,
-                        "frz": bool(frozen), "why": reason, "rate": rate, "st": status})
-    conn.execute(_UPDATE_LINE, updates)
+                    daily_rate_ppb=rate, status=status, version=int(line["version"]) + 1)
+    written = conn.execute(_UPDATE_LINE, updates).rowcount
+    if written != len(updates):
+        raise Conflict(f"{len(updates) - written} of {len(updates)} credit lines changed while "
+                       "their limits were reviewed; nothing was written", field="line_id",
+                       code="line_changed")
     conn.execute(limit_changes.insert(), rows)
     return rows
 
 
-_UPDATE_LINE = (update(credit_lines).where(credit_lines.c.id == bindparam("lid")).values(
+def _read_lines(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
+    """The lines ``ids`` (sorted) by id, read by their id range (locked on PostgreSQL)."""
+    query = select(credit_lines.c.id, *(credit_lines.c[k] for k in LINE_STATE_COLUMNS)).where(
+        credit_lines.c.id.between(ids[0], ids[-1]))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    wanted = set(ids)  # built once: the range may hold many lines not changed
+    return {int(r.id): r._mapping for r in conn.execute(query) if int(r.id) in wanted}
+
+
+_UPDATE_LINE = (update(credit_lines).where(credit_lines.c.id == bindparam("lid"),
+                                           credit_lines.c.version == bindparam("ver")).values(
     limit_fen=bindparam("lim"), frozen=bindparam("frz"), frozen_reason=bindparam("why"),
     daily_rate_ppb=bindparam("rate"), status=bindparam("st"),
     version=credit_lines.c.version + 1))

@@ -45,25 +45,34 @@ cash line and a 2,000 CNY checkout line of one borrower, an installment due on t
 The rules are pure (:func:`reevaluate`, no I/O). :func:`run` is a step of the nightly run: after
 the night closes a day it is called per partition as ``run(uow, day, lo_id, hi_id)`` with the
 business date just opened and the partition's loan-id range; it reviews the lines of the
-customers in that range (``customer = loan_id // 1,000,000``), reading their records in a few
-grouped queries bounded by the range (no per-line SQL, no lists that grow with the book), and
-writes the changes through the lines' owner (``customers.store.apply_changes``, actor
-``limit-job``), each logged in ``limit_changes`` with its reasons. It is the only place that
-freezes or unfreezes a line for delinquency: the nightly core does not, and a repayment does
-not either (a borrower who pays is unfrozen by the next night's review). :func:`run_book`
-reviews the whole book at once (tests).
+customers in that range (``customer = loan_id // 1,000,000``). Most lines cannot change on a
+given night, so it reads only those that can: four grouped statements bounded by the range
+(:func:`_candidates`: delinquent borrowers, their lines and the lines frozen for delinquency,
+recent raises and cuts, the cash lines an installment record can cut or raise), each a rule's
+necessary condition in SQL, with no per-line SQL and no lists that grow with the book; the
+unchanged majority never leaves the database. The pure rules then decide each line read, and
+the changes are written through the lines' owner (``customers.store.apply_changes``, actor
+``limit-job``, a compare-and-set on each line's version), each logged in ``limit_changes`` with
+its reasons. ``tests/origination/test_limit_review_scale.py`` checks over a varied book that
+this writes exactly what evaluating every line writes. It is the only place that freezes or
+unfreezes a line for delinquency: the nightly core does not, and a repayment does not either
+(a borrower who pays is unfrozen by the next night's review). :func:`run_book` reviews the
+whole book at once (tests).
+
+Reviewed twice on the same night, a line changes at most once more: one the first review
+unfroze without lowering its limit (a former-rule freeze, or a cash line already at the
+minimum) is then reviewed as any unfrozen line (rules 3 and 4), as it would be the next night.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select
 
 from lendcore.customers import store as customers_store
 from lendcore.customers.store import LimitChange
@@ -217,30 +226,24 @@ def run_book(uow: UnitOfWork, on: date) -> list[dict[str, Any]]:
 
 
 def review(uow: UnitOfWork, on: date, lo_id: int, hi_id: int) -> list[dict[str, Any]]:
-    """Apply the rules to each open line of the range's customers; write the changes through
-    the lines' owner and return the rows logged."""
+    """Apply the rules to the open lines of the range's customers that can change on ``on``
+    (:func:`_candidates`; every other line's outcome is "no change"); write the changes through
+    the lines' owner and return the rows logged, in line order."""
     first, last = customer_of(lo_id), customer_of(hi_id)
     conn = uow.conn
-    lines = [Line(r.id, r.customer_id, r.limit_fen, bool(r.frozen), r.frozen_reason,
-                  r.product_code)
-             for r in conn.execute(select(
-                 credit_lines.c.id, credit_lines.c.customer_id, credit_lines.c.limit_fen,
-                 credit_lines.c.frozen, credit_lines.c.frozen_reason,
-                 credit_lines.c.product_code).where(
-                 credit_lines.c.status == "open",
-                 credit_lines.c.customer_id.between(first, last)).order_by(credit_lines.c.id))]
-    if not lines:
-        return []
-    records = _records(conn, on, first, last)
+    lines, records = _candidates(conn, on, first, last)
     changes = []
-    for line in lines:
+    for line_id in sorted(lines):
+        row = lines[line_id]
+        line = Line(line_id, int(row["customer_id"]), int(row["limit_fen"]), bool(row["frozen"]),
+                    row["frozen_reason"], str(row["product_code"]))
         change = reevaluate(line, records(line), on)
         if change is not None:
             changes.append(LimitChange(
                 line_id=line.credit_line_id, action=change.action,
                 new_limit_fen=change.new_limit_fen, reasons=change.reasons, on=on, actor=ACTOR,
                 frozen=change.frozen, frozen_reason=FREEZE_REASON if change.frozen else None))
-    return customers_store.apply_changes(conn, changes)
+    return customers_store.apply_changes(conn, changes, current=lines)
 
 
 def _days_late(conn: Connection) -> ColumnElement[Any]:
@@ -252,59 +255,137 @@ def _days_late(conn: Connection) -> ColumnElement[Any]:
     return func.julianday(i.paid_on) - func.julianday(i.due_date)
 
 
-def _records(conn: Connection, on: date, first: int, last: int) -> Callable[[Line], Record]:
-    """The repayment records of customers ``first..last`` in three grouped queries, each
-    bounded by the range: loans (worst DPD, worst DPD past grace, charge-offs), installments
-    (paid on time, paid late, the last payment past grace) and the lines' last raise and cut."""
+# A line's columns as read by the review: what the rules and the owner's write need.
+_LINE_COLUMNS = (credit_lines.c.id, credit_lines.c.customer_id, credit_lines.c.product_code,
+                 *(credit_lines.c[k] for k in customers_store.LINE_STATE_COLUMNS))
+_LIVE = ("active", "charged_off")  # the loans whose DPD and charge-offs count
+# Raise and cut dates older than the late lookback act as none (see _candidates).
+assert CHANGE_SPACING <= LATE_LOOKBACK
+
+
+def _candidates(conn: Connection, on: date, first: int, last: int,
+                ) -> tuple[dict[int, Mapping[Any, Any]], Callable[[Line], Record]]:
+    """The open lines of customers ``first..last`` whose outcome on ``on`` can be a change, by
+    id, and their records: four grouped statements bounded by the range, each a rule's
+    necessary condition in SQL, so the lines that cannot change never leave the database.
+
+    1. Delinquent borrowers (loans): a loan past due or charged off. Every other borrower's
+       record is all zeros (nothing past due, no charge-off), which is what it reads as.
+    2. The unfrozen lines of borrowers with a loan past grace (rule 1 freezes) or charged off
+       in the last 180 days (rule 3 cuts for a charge-off), and every line frozen for
+       delinquency (rule 2 unfreezes): these rules change no other line.
+    3. The last raise and cut of lines changed in the last 180 days: an older one is never
+       within the 90 days' spacing and precedes every fresh delinquency, so it acts as none.
+    4. Open unfrozen cash lines whose installment record can cut (a payment past grace in the
+       last 180 days, a limit above the minimum) or raise (6 on time, none late, a limit below
+       the maximum) them. A cash line not found here is not cut for a payment past grace and
+       not raised, whatever the rest of its record: its installment figures read as zeros.
+    """
     lo, hi = first * LOANS_PER_CUSTOMER, (last + 1) * LOANS_PER_CUSTOMER - 1
-    per_customer: dict[int, dict[str, Any]] = defaultdict(dict)
-    charged_off = loans.c.status == "charged_off"
+    ln, cl = loans.c, credit_lines.c
+    charged_off = ln.status == "charged_off"
+    per_customer: dict[int, dict[str, Any]] = {}
+    any_dpd, any_off = func.max(ln.dpd), func.max(case((charged_off, 1), else_=0))
+    last_off = func.max(ln.charged_off_on)
     for r in conn.execute(
-            select(loans.c.customer_id, func.max(loans.c.dpd).label("dpd"),
-                   func.max(case((loans.c.dpd > loans.c.grace_days, loans.c.dpd), else_=0))
-                   .label("past_grace_dpd"),
-                   func.max(case((charged_off, 1), else_=0)).label("charged_off"),
-                   func.max(loans.c.charged_off_on).label("charged_off_on"))
-            .where(loans.c.id.between(lo, hi), loans.c.status.in_(("active", "charged_off")))
-            .group_by(loans.c.customer_id)):
-        per_customer[r.customer_id].update(
+            select(ln.customer_id, any_dpd.label("dpd"),
+                   func.max(case((ln.dpd > ln.grace_days, ln.dpd), else_=0))
+                   .label("past_grace_dpd"), any_off.label("charged_off"),
+                   last_off.label("charged_off_on"))
+            .where(ln.id.between(lo, hi), ln.status.in_(_LIVE))
+            .group_by(ln.customer_id)
+            .having(or_(any_dpd > 0, any_off > 0, last_off.is_not(None)))):
+        per_customer[int(r.customer_id)] = dict(
             max_dpd=int(r.dpd or 0), past_grace_dpd=int(r.past_grace_dpd or 0),
             charged_off=bool(r.charged_off), charged_off_on=r.charged_off_on)
-    i = installments.c
-    on_time = and_(i.paid_on <= i.due_date, i.due_date > on - ON_TIME_LOOKBACK, i.due_date <= on)
-    recent = and_(i.due_date > on - LATE_LOOKBACK, i.paid_on <= on)
-    late = and_(i.paid_on > i.due_date, recent)
-    past_grace = and_(_days_late(conn) > loans.c.grace_days, recent)
-    for row in conn.execute(
-            select(loans.c.customer_id,
-                   func.sum(case((on_time, 1), else_=0)).label("on_time"),
-                   func.sum(case((late, 1), else_=0)).label("late"),
-                   func.max(case((past_grace, i.paid_on), else_=None)).label("past_grace_on"))
-            .select_from(installments.join(loans, loans.c.id == i.loan_id))
-            .where(i.loan_id.between(lo, hi), i.status == "paid",
-                   i.due_date > on - ON_TIME_LOOKBACK)
-            .group_by(loans.c.customer_id)):
-        per_customer[row.customer_id].update(paid_on_time=int(row.on_time or 0),
-                                             paid_late=int(row.late or 0),
-                                             past_grace_paid_on=row.past_grace_on)
-    per_line: dict[int, dict[str, Any]] = {}
-    c = limit_changes.c
-    lowered = and_(c.action.in_(("cut", "unfreeze")), c.new_limit_fen < c.old_limit_fen)
-    for change in conn.execute(
-            select(c.credit_line_id,
-                   func.max(case((c.action == "raise", c.business_date), else_=None))
-                   .label("last_raise_on"),
-                   func.max(case((lowered, c.business_date), else_=None)).label("last_cut_on"))
-            .select_from(limit_changes.join(
-                credit_lines, credit_lines.c.id == c.credit_line_id))
-            .where(credit_lines.c.customer_id.between(first, last), c.business_date <= on,
-                   c.action.in_(("raise", "cut", "unfreeze")))
-            .group_by(c.credit_line_id)):
-        per_line[change.credit_line_id] = {"last_raise_on": change.last_raise_on,
-                                           "last_cut_on": change.last_cut_on}
+    # Rule 1 (a loan past grace) or rule 3 for a charge-off (one in the last 180 days).
+    freeze_or_cut = select(ln.customer_id).where(
+        ln.id.between(lo, hi), ln.status.in_(_LIVE),
+        or_(ln.dpd > ln.grace_days, ln.charged_off_on > on - LATE_LOOKBACK))
+    ours = or_(cl.frozen_reason == LEGACY_FREEZE_REASON,
+               cl.frozen_reason.startswith(FREEZE_REASON, autoescape=True))
+    lines: dict[int, Mapping[Any, Any]] = {
+        int(m["id"]): m for m in conn.execute(select(*_LINE_COLUMNS).where(
+            cl.status == "open", cl.customer_id.between(first, last),
+            or_(and_(cl.frozen.is_(True), ours),
+                and_(cl.frozen.is_(False), cl.customer_id.in_(freeze_or_cut))))).mappings()}
+    per_line = _last_changes(conn, on, first, last)
+    for row in conn.execute(_cash_candidates(conn, on, first, last)).mappings():
+        lines[int(row["id"])] = row
+        per_line.setdefault(int(row["id"]), {}).update(
+            paid_on_time=int(row["paid_on_time"] or 0), paid_late=int(row["paid_late"] or 0),
+            past_grace_paid_on=row["past_grace_paid_on"])
 
     def record(line: Line) -> Record:
         return Record(**per_customer.get(line.customer_id, {}),
                       **per_line.get(line.credit_line_id, {}))
 
-    return record
+    return lines, record
+
+
+def _cash_candidates(conn: Connection, on: date, first: int, last: int) -> Select[Any]:
+    """Open unfrozen cash lines of current borrowers (no loan past due) of customers
+    ``first..last`` that a payment past grace can cut or an on-time record raise, with those
+    figures: two grouped subqueries over the range's paid installments, one over the late ones
+    of the last 180 days (a payment past grace is late: grace days are 0..30), one counting
+    on-time and late payments for the lines below the maximum limit only."""
+    lo, hi = first * LOANS_PER_CUSTOMER, (last + 1) * LOANS_PER_CUSTOMER - 1
+    ln, cl, i = loans.c, credit_lines.c, installments.c
+    # Bounds on both sides of the join: the planner does not carry a range across it, and
+    # without them each night partition read every partition's installments.
+    in_range = and_(ln.id.between(lo, hi), i.loan_id.between(lo, hi), i.status == "paid")
+    recent = and_(i.due_date > on - LATE_LOOKBACK, i.paid_on <= on)
+    cut = (select(ln.customer_id.label("customer_id"),
+                  func.max(case((_days_late(conn) > ln.grace_days, i.paid_on), else_=None))
+                  .label("past_grace_paid_on"))
+           .select_from(installments.join(loans, ln.id == i.loan_id))
+           .where(in_range, i.paid_on > i.due_date, recent)
+           .group_by(ln.customer_id).subquery("cut"))
+    below_max = select(cl.customer_id).where(
+        cl.customer_id.between(first, last), cl.status == "open",
+        cl.product_code == p.PRODUCT_CODE, cl.frozen.is_(False), cl.limit_fen < p.LIMIT_MAX_FEN)
+    on_time = and_(i.paid_on <= i.due_date, i.due_date <= on)
+    n_on_time = func.sum(case((on_time, 1), else_=0))
+    n_late = func.sum(case((and_(i.paid_on > i.due_date, recent), 1), else_=0))
+    raise_ = (select(ln.customer_id.label("customer_id"), n_on_time.label("paid_on_time"),
+                     n_late.label("paid_late"))
+              .select_from(installments.join(loans, ln.id == i.loan_id))
+              .where(in_range, i.due_date > on - ON_TIME_LOOKBACK,
+                     ln.customer_id.in_(below_max))
+              .group_by(ln.customer_id)
+              .having(and_(n_on_time >= ON_TIME_NEEDED, n_late == 0)).subquery("rise"))
+    past_due = select(ln.customer_id).where(ln.id.between(lo, hi), ln.status.in_(_LIVE),
+                                            ln.dpd > 0)
+    return (select(*_LINE_COLUMNS, raise_.c.paid_on_time, raise_.c.paid_late,
+                   cut.c.past_grace_paid_on)
+            .select_from(credit_lines
+                         .outerjoin(raise_, raise_.c.customer_id == cl.customer_id)
+                         .outerjoin(cut, cut.c.customer_id == cl.customer_id))
+            .where(cl.status == "open", cl.product_code == p.PRODUCT_CODE,
+                   cl.frozen.is_(False), cl.customer_id.between(first, last),
+                   cl.customer_id.not_in(past_due),
+                   or_(and_(raise_.c.customer_id.is_not(None), cl.limit_fen < p.LIMIT_MAX_FEN),
+                       and_(cut.c.past_grace_paid_on.is_not(None),
+                            cl.limit_fen > p.LIMIT_MIN_FEN))))
+
+
+def _last_changes(conn: Connection, on: date, first: int,
+                  last: int) -> dict[int, dict[str, Any]]:
+    """The last raise and the last cut (or unfreeze that lowered the limit) of the lines of
+    customers ``first..last`` changed in the last 180 days, by line."""
+    c = limit_changes.c
+    lowered = and_(c.action.in_(("cut", "unfreeze")), c.new_limit_fen < c.old_limit_fen)
+    return {int(r.credit_line_id): {"last_raise_on": r.last_raise_on,
+                                    "last_cut_on": r.last_cut_on}
+            for r in conn.execute(
+                select(c.credit_line_id,
+                       func.max(case((c.action == "raise", c.business_date), else_=None))
+                       .label("last_raise_on"),
+                       func.max(case((lowered, c.business_date), else_=None))
+                       .label("last_cut_on"))
+                .select_from(limit_changes.join(
+                    credit_lines, credit_lines.c.id == c.credit_line_id))
+                .where(credit_lines.c.customer_id.between(first, last),
+                       c.business_date > on - LATE_LOOKBACK, c.business_date <= on,
+                       c.action.in_(("raise", "cut", "unfreeze")))
+                .group_by(c.credit_line_id))}
