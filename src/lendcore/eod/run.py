@@ -9,10 +9,10 @@ For one day x: plan the partitions (once; the plan is stored, so a resumed run u
 ranges) -> close every pending partition (:mod:`lendcore.eod.partition`), on this machine's cores
 (processes) or on a Dask cluster when ``LENDCORE_DASK_SCHEDULER`` is set -> finish in one
 transaction (provisions, the report, business date x+1, run ``closed``) -> each night step
-(:mod:`lendcore.eod.steps`) over the same partitions, one unit of work per step and partition
--> run ``done``. A failing step stops the night with :class:`NightStepFailed` (the day stays
-``closed``). Killed or stopped at any point and started again, it carries on where the database
-says it stopped: a ``closed`` day's steps run again first.
+(:mod:`lendcore.eod.steps`) over the same partitions, side by side on the same workers, one unit of
+work per step and partition -> run ``done``. A failing step stops the night with
+:class:`NightStepFailed` (the day stays ``closed``). Killed or stopped at any point and started
+again, it carries on where the database says it stopped: a ``closed`` day's steps run again first.
 
 Given a clock (the CLI's), a day after today's date in the lender's zone is refused before
 anything is touched: the night closes days that have begun, never tomorrow.
@@ -36,9 +36,9 @@ from lendcore.clock import LENDER_ZONE, Clock, advance_business_date, business_d
 from lendcore.config import dask_scheduler
 from lendcore.eod import accounting
 from lendcore.eod import store as eod_store
-from lendcore.eod.partition import PartitionResult, close_partition
+from lendcore.eod.partition import close_partition
 from lendcore.eod.report import DayReport, merge_stats
-from lendcore.eod.steps import NightStep, NightStepFailed, check_steps
+from lendcore.eod.steps import NightStep, NightStepFailed, check_steps, run_step
 from lendcore.errors import InvalidInput
 from lendcore.ledger.store import post_many
 from lendcore.store.db import make_engine, upgrade
@@ -104,20 +104,21 @@ def _next_day(engine: Engine) -> tuple[date | None, bool]:
         return business_date(uow.conn), False
 
 
-# Runs close_partition over (url, day, lo, hi) tuples; yields results as they complete.
-Submit = Callable[[list[tuple[str, date, int, int]]], Iterator[PartitionResult]]
+# Runs a function (close_partition, run_step) over argument tuples, on this process, this
+# machine's processes or a Dask cluster; yields the results as they complete.
+Submit = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
 
 
 def run_day(engine: Engine, url: str, day: date, submit: Submit, partitions: int | None,
             progress: Progress | None, steps: Sequence[NightStep]) -> DayReport:
     started = time.perf_counter()
     pending = _plan(engine, day, partitions)
-    for result in submit([(url, day, lo, hi) for lo, hi in pending]):
+    for result in submit(close_partition, [(url, day, lo, hi) for lo, hi in pending]):
         if progress is not None:
             progress(result.loans)
     close_seconds = time.perf_counter() - started
     report = _finish(engine, day, close_seconds)
-    _run_steps(engine, day, steps, report)
+    _run_steps(engine, url, day, steps, report, submit)
     report.seconds["total"] = round(time.perf_counter() - started, 3)
     with UnitOfWork(engine) as uow:
         eod_store.close_run(uow.conn, day, "done", report.as_dict())
@@ -178,23 +179,22 @@ def post_provisions(conn: Any, day: date,
     return {p: today.get(p, 0) - before.get(p, 0) for p in sorted(set(today) | set(before))}
 
 
-def _run_steps(engine: Engine, day: date, steps: Sequence[NightStep],
-               report: DayReport) -> None:
-    """Each step over the day's partitions, one unit of work each; the first failure stops."""
+def _run_steps(engine: Engine, url: str, day: date, steps: Sequence[NightStep],
+               report: DayReport, submit: Submit) -> None:
+    """Each step in turn over the day's partitions, the partitions side by side on the same
+    workers as the core (one unit of work each); the first failure stops the night."""
     with UnitOfWork(engine) as uow:
         ranges = [(int(p.lo_id), int(p.hi_id)) for p in eod_store.partitions(uow.conn, day)]
     opened = day + ONE_DAY
     for step in steps:
         started = time.perf_counter()
-        for lo_id, hi_id in ranges:
-            try:
-                with UnitOfWork(engine) as uow:
-                    step.run(uow, opened, lo_id, hi_id)
-                    uow.commit()
-            except Exception as exc:  # the night stops here, visibly; the day stays closed
-                failed = NightStepFailed(step.name, day, exc)
-                failed.reports.append(report)
-                raise failed from exc
+        try:
+            for _ in submit(run_step, [(url, step, opened, lo, hi) for lo, hi in ranges]):
+                pass
+        except Exception as exc:  # the night stops here, visibly; the day stays closed
+            failed = NightStepFailed(step.name, day, exc)
+            failed.reports.append(report)
+            raise failed from exc
         report.seconds[step.name] = round(time.perf_counter() - started, 3)
 
 
@@ -206,20 +206,22 @@ def _executor(url: str, workers: int | None) -> Iterator[Submit]:
         from distributed import as_completed as dask_completed
 
         with Client(address) as client:  # type: ignore[no-untyped-call]
-            def on_dask(jobs: list[tuple[str, date, int, int]]) -> Iterator[PartitionResult]:
-                futures = [client.submit(close_partition, *job, pure=False) for job in jobs]
+            def on_dask(fn: Callable[..., Any], jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
+                futures = [client.submit(fn, *job, pure=False) for job in jobs]
                 for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-                    yield future.result()
+                    result = future.result()
+                    future.release()
+                    yield result
 
             yield on_dask
         return
     count = workers if workers is not None else _default_workers(url)
     if count <= 1:
-        yield lambda jobs: (close_partition(*job) for job in jobs)
+        yield lambda fn, jobs: (fn(*job) for job in jobs)
         return
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        def on_pool(jobs: list[tuple[str, date, int, int]]) -> Iterator[PartitionResult]:
-            futures = [pool.submit(close_partition, *job) for job in jobs]
+        def on_pool(fn: Callable[..., Any], jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
+            futures = [pool.submit(fn, *job) for job in jobs]
             for future in as_completed(futures):
                 yield future.result()
 
