@@ -19,6 +19,10 @@ def test_migrations_create_every_table_in_code(engine: Engine) -> None:
 def test_migrations_match_the_table_definitions_exactly(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    # PostgreSQL keeps a copy of each foreign key to a partitioned table for every partition
+    # (migration 0020, schema lendcore_partitions): not keys of the code's tables.
+    diff = [d for d in diff if not (d[0] == "remove_fk"
+                                    and d[1].referred_table.schema == "lendcore_partitions")]
     assert diff == [], f"tables in code and migrations differ: {diff}"
 
 

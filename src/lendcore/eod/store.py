@@ -9,14 +9,16 @@ Every function takes the caller's connection and never commits.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from lendcore.ids import LOANS_PER_CUSTOMER
 from lendcore.store.copy import copy_frame, is_postgres
 from lendcore.store.eod_tables import eod_partitions, eod_provisions, eod_runs
 from lendcore.store.eod_tables import notification_outbox as outbox
@@ -35,21 +37,81 @@ def last_run(conn: Connection) -> Any:
 
 
 def plan_partitions(conn: Connection, day: date, count: int | None) -> list[tuple[int, int]]:
-    """Cut the live loans into loan-id ranges on customer boundaries; record the plan."""
+    """Cut the live loans into loan-id ranges on customer boundaries; record the plan.
+
+    On PostgreSQL no range holds live loans of two partitions of the ``loans`` table (migration
+    ``0020_customer_partitions``): the ranges are cut at every partition bound
+    (:func:`table_bounds`) up to the highest live loan, so a night partition reads and writes
+    one table partition, which can be detached or moved whole. The last range still runs to the
+    end of the id space, past the blocks made ahead and empty (any loan opened there during the
+    night is the next night's), so a book within one block is planned as before.
+    """
     n, lo, hi = conn.execute(select(func.count(), func.min(loans.c.id), func.max(loans.c.id))
                              .where(loans.c.status != "closed")).one()
     parts = count or max(2, min(64, -(-int(n or 0) // 125_000)))
-    first, last = (int(lo or 0) // 1_000_000), (int(hi or 0) // 1_000_000) + 1
+    first, last = (int(lo or 0) // LOANS_PER_CUSTOMER), (int(hi or 0) // LOANS_PER_CUSTOMER) + 1
     step = max(1, -(-(last - first) // parts))
     bounds = list(range(first, last, step))
-    ranges = [(b * 1_000_000, (b + step) * 1_000_000 - 1) for b in bounds]
+    ranges = [(b * LOANS_PER_CUSTOMER, (b + step) * LOANS_PER_CUSTOMER - 1) for b in bounds]
     ranges[0] = (0, ranges[0][1])
     ranges[-1] = (ranges[-1][0], FAR_ID)
+    ranges = split_at(ranges, _cuts(table_bounds(conn), int(hi or 0)))
     conn.execute(insert(eod_runs).values(business_date=day, status="running",
                                          partitions=len(ranges)))
     conn.execute(insert(eod_partitions), [
         {"business_date": day, "lo_id": a, "hi_id": b, "status": "pending"} for a, b in ranges])
     return ranges
+
+
+def _cuts(bounds: Sequence[int], highest: int) -> list[int]:
+    """The bounds at or below ``highest``: those above it have no live loan on either side."""
+    return [b for b in bounds if b <= highest]
+
+
+def split_at(ranges: Sequence[tuple[int, int]], cuts: Sequence[int]) -> list[tuple[int, int]]:
+    """Inclusive ranges cut so that none holds both ``c - 1`` and ``c`` for a cut ``c``.
+
+    >>> split_at([(0, 99), (100, 299)], [50, 100, 200])
+    [(0, 49), (50, 99), (100, 199), (200, 299)]
+    """
+    out: list[tuple[int, int]] = []
+    for lo, hi in ranges:
+        for cut in sorted(c for c in set(cuts) if lo < c <= hi):
+            out.append((lo, cut - 1))
+            lo = cut
+        out.append((lo, hi))
+    return out
+
+
+def table_bounds(conn: Connection, table: str = "loans") -> list[int]:
+    """The range bounds of ``table``'s partitions (PostgreSQL, as pg_catalog has them), sorted;
+    empty for a table that is not partitioned (and on SQLite).
+
+    Each partition holds ``[lower, upper)``: night ranges cut at these values never span two.
+    """
+    if not is_postgres(conn):
+        return []
+    found = conn.execute(text(
+        "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+        "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = CAST(:t AS regclass)"),
+        {"t": table}).scalars()
+    values = {int(v) for bound in found for v in _BOUND.findall(bound)}
+    return sorted(values)
+
+
+# "FOR VALUES FROM ('100000000000') TO ('200000000000')"; the default partition has none.
+_BOUND = re.compile(r"'(-?\d+)'")
+
+
+def add_customer_partitions(conn: Connection, through_customer: int) -> int:
+    """PostgreSQL: make the customer partitions of loans, installments and loan_events up to
+    the block holding ``through_customer`` (rows already in a default partition move into
+    theirs); the number of partitions made. Nothing on SQLite, or before migration 0020."""
+    if not is_postgres(conn) or not conn.execute(text(
+            "SELECT to_regproc('lendcore_add_customer_partitions') IS NOT NULL")).scalar_one():
+        return 0
+    return int(conn.execute(text("SELECT lendcore_add_customer_partitions(:c)"),
+                            {"c": through_customer}).scalar_one())
 
 
 def partitions(conn: Connection, day: date, status: str | None = None) -> list[Any]:

@@ -20,6 +20,9 @@ lock keeps two generators off one database.
 SQLite, or a PostgreSQL role that may not bypass triggers: one transaction, tables in
 foreign-key order (SQLite ``executemany``, PostgreSQL binary COPY), the indexes no foreign key
 needs dropped first and built once at the end.
+
+On PostgreSQL the customer partitions of the book's tables (migration 0020, ``docs/scale.md``)
+are made up to the book's highest customer first, so no row lands in a default partition.
 """
 
 from __future__ import annotations
@@ -260,6 +263,10 @@ def load_book(engine: Engine, protos: Sequence[Prototype], a: Assignment,
     totals = accrual_totals((p.state, p.product_code, int(c))
                             for p, c in zip(protos, copies, strict=True))
     timer.lap("prototype rows")
+    if engine.dialect.name == "postgresql" and len(a.customer_id):
+        # Every customer of the book in a partition of its own range, none in the default one.
+        with engine.begin() as conn:
+            eod_store.add_customer_partitions(conn, int(a.customer_id.max()))
     if engine.dialect.name == "postgresql" and _may_bypass_triggers(engine):
         counts = _load_parallel(engine, book, totals, business_date, timer)
     else:
@@ -363,7 +370,7 @@ def _clean_unfinished(conn: Connection) -> None:
     """
     citing = conn.execute(text(
         "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
-        "AND confrelid::regclass::text = ANY(:tables) "
+        "AND conparentid = 0 AND confrelid::regclass::text = ANY(:tables) "
         "AND NOT conrelid::regclass::text = ANY(:tables)"), {"tables": list(TABLES)}).scalars()
     for table in sorted(citing):
         if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar_one():
