@@ -127,7 +127,8 @@ def command_scope(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.info.pop(_CACHED, None)
+        if not conn.invalidated:  # a lost server's connection: its info is gone with it
+            conn.info.pop(_CACHED, None)
 
 
 def has_business_date(conn: Connection) -> bool:

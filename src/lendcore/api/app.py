@@ -13,6 +13,9 @@ Every error has one shape, mapped here once: ``{"error": code, "detail": text, "
 - a body over :data:`MAX_BODY_BYTES`: 413 ``too_large``;
 - a request that fails validation: 422 ``invalid_input`` naming the first invalid field;
 - a refused command: its own code and status (``LendcoreError``);
+- the database unreachable or failing over: 503 ``database_unavailable`` with ``Retry-After``
+  (``store.db.DatabaseUnavailable``, or any error ``store.db.is_unavailable`` recognises);
+  the client retries with the same ``Idempotency-Key``;
 - anything unexpected: 500 ``internal``, no traceback in the body.
 """
 
@@ -29,11 +32,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lendcore.access import guard
 from lendcore.clock import Clock, clock_from_environment
 from lendcore.errors import LendcoreError
+from lendcore.store.db import DatabaseUnavailable, is_unavailable
 
 log = logging.getLogger("lendcore.api")
 
@@ -51,7 +56,21 @@ def _field_of(loc: Any) -> str | None:
 
 
 def lendcore_error_response(exc: LendcoreError) -> JSONResponse:
+    if isinstance(exc, DatabaseUnavailable):
+        return database_unavailable_response(exc)
     return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+
+def database_unavailable_response(exc: BaseException) -> JSONResponse:
+    """503 with ``Retry-After``: the database is gone or failing over; whether the request was
+    applied is not known, and a retry with the same idempotency key applies it exactly once.
+    The driver's message (hosts, ports) is logged, not sent."""
+    log.warning("database unavailable: %s", exc)
+    body = error_body(DatabaseUnavailable.code, "the database is unavailable (restarting or "
+                      "failing over); retry with the same Idempotency-Key", None)
+    body["code"] = DatabaseUnavailable.code
+    return JSONResponse(body, status_code=DatabaseUnavailable.http_status,
+                        headers={"Retry-After": str(DatabaseUnavailable.retry_after_seconds)})
 
 
 def validation_error_response(errors: Sequence[Any]) -> JSONResponse:
@@ -223,8 +242,18 @@ def _error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail), None), status_code=exc.status_code)
 
+    # SQLAlchemy's errors, not only the driver's: cleaning up after a lost connection raises
+    # e.g. PendingRollbackError, whose context is the lost connection.
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(_req: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if is_unavailable(exc):
+            return database_unavailable_response(exc)
+        raise exc  # to the catch-all below, as any other unexpected error
+
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):  # raised before routing (sign-in reads the database)
+            return database_unavailable_response(exc)
         return unexpected_error_response(exc)
 
 
