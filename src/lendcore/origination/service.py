@@ -20,6 +20,15 @@ data: :mod:`lendcore.customers.consents`). A referral keeps the identity sealed 
 hash. On PostgreSQL two applications of one person are serialised by an advisory lock on the
 hash; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
 
+**Round trips (PostgreSQL).** Each statement sent alone waits for the server once; a decision
+keeps those waits few (held by ``tests/origination/test_decision_round_trips.py``). The lock and
+the history read go down one pipeline (``store.prepared.pipeline``; the read is a statement of
+its own, after the lock, so it sees what the lock's previous holder committed), and the same
+read takes the decision's id from its sequence, so the decision's insert needs no answer: it is
+a closing write on the unit of work's batch, sent with the audit record before the commit. The
+two consents go down one pipeline. A new applicant's approval is then: BEGIN; lock and history;
+the customer; the line; the consents; the decision with the audit record; COMMIT.
+
 **Before the lock.** KYC, the score, the ID hash and the masked inputs need no database, only the
 date (age, ID expiry): :func:`check` computes them. A server checks an application before its
 unit of work takes SQLite's writer lock, on the business date this process last read
@@ -34,6 +43,7 @@ checked on 03-01 before the lock, the history query answers 03-02, and the check
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,7 +65,7 @@ from lendcore.rates import rate_to_ppb
 from lendcore.reasons import Reason
 from lendcore.store.core_tables import credit_lines, customers
 from lendcore.store.origination_tables import decisions
-from lendcore.store.prepared import Prepared
+from lendcore.store.prepared import Prepared, pipeline
 from lendcore.store.uow import UnitOfWork
 
 
@@ -89,13 +99,13 @@ class Decided:
     product: str = policy.PRODUCT_CODE
 
 
-# The business date and the applicant's history in one round trip, and the decision's insert:
+# The business date and the applicant's history in one statement, and the decision's insert:
 # prepared once and run on the driver's cursor (``store.prepared``).
 _CUSTOMER = (select(customers.c.id).where(customers.c.id_number_hash == bindparam("h"))
              .limit(1).scalar_subquery())
 _LINE = and_(credit_lines.c.customer_id == _CUSTOMER,
              credit_lines.c.product_code == bindparam("p"))
-_HISTORY = Prepared(select(
+_HISTORY_COLUMNS = (
     clock.BUSINESS_DATE_QUERY.scalar_subquery().label("business_date"),
     # The latest end of a 180-day wait for the product, whatever the outcome that started it:
     # compared with the business date in Python (the latest wait is after the date exactly
@@ -110,10 +120,16 @@ _HISTORY = Prepared(select(
         credit_lines.c.customer_id == _CUSTOMER, credit_lines.c.frozen.is_(True),
     ).scalar_subquery().label("frozen"),
     select(credit_lines.c.limit_fen).where(_LINE).scalar_subquery().label("limit_fen"),
-))
+)
+_HISTORY = Prepared(select(*_HISTORY_COLUMNS))
+# PostgreSQL: the same, and the id the decision will have, taken from its sequence now (every
+# decision inserts exactly one row: the sequence advances as the insert would have advanced it),
+# so that the decision's insert needs no answer and goes down the commit's pipeline.
+_HISTORY_AND_ID = Prepared(select(*_HISTORY_COLUMNS, func.nextval(
+    func.pg_get_serial_sequence(decisions.name, decisions.c.id.name)).label("decision_id")))
 _LOCK_APPLICANT = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:h, 0))"))
 _INSERT_DECISION = Prepared(decisions.insert().returning(decisions.c.id))
-# A line just opened: its id (a read; the owner's insert does not return it).
+_ADD_DECISION = decisions.insert()  # PostgreSQL: with its id, on the unit of work's write batch
 
 # The business date this process last read with a decision: the date an application is checked
 # on before the lock. A guess only (see the module's docstring).
@@ -149,20 +165,28 @@ class _History:
     prior: Prior
     customer_id: int | None
     line_id: int | None
+    decision_id: int | None  # PostgreSQL: the id taken for the decision (None: not taken)
 
 
-def _history(uow: UnitOfWork, id_hash: str | None, product: str) -> _History:
-    if id_hash is not None and uow.is_postgres:
-        _LOCK_APPLICANT.execute(uow.conn, {"h": id_hash})
-    today, wait, customer_id, line_id, frozen, limit_fen = _HISTORY.one(
-        uow.conn, {"h": id_hash, "p": product})
+def _history(uow: UnitOfWork, id_hash: str | None, product: str, *,
+             take_id: bool = True) -> _History:
+    """The business date and the applicant's history under the applicant's lock: one round
+    trip on PostgreSQL (the lock and the read down one pipeline, the read after the lock),
+    which also takes the decision's id when ``take_id``."""
+    conn = uow.conn
+    query = _HISTORY_AND_ID if take_id and uow.is_postgres else _HISTORY
+    with pipeline(conn):
+        if id_hash is not None and uow.is_postgres:
+            _LOCK_APPLICANT.execute(conn, {"h": id_hash})
+        sent = query.send(conn, {"h": id_hash, "p": product})
+    today, wait, customer_id, line_id, frozen, limit_fen, *taken = sent.one()
     if today is None:
-        clock.business_date(uow.conn)  # raises the one "no business date yet" refusal
+        clock.business_date(conn)  # raises the one "no business date yet" refusal
     on = date.fromisoformat(today)
     prior = Prior(reapply_after=wait if wait is not None and wait > on else None,
                   existing_customer=customer_id is not None, line_frozen=bool(frozen),
                   current_limit_fen=limit_fen)
-    return _History(on, prior, customer_id, line_id)
+    return _History(on, prior, customer_id, line_id, int(taken[0]) if taken else None)
 
 
 def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
@@ -176,8 +200,9 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
     if h.on != c.on:  # the night moved the date since the check: the server's date decides
         hash_before = c.id_hash
         c = check(app, h.on, key=key, card=c.card)
-        if c.id_hash != hash_before:
-            h = _history(uow, c.id_hash, app.product)
+        if c.id_hash != hash_before:  # the decision keeps the id it has taken
+            h = dataclasses.replace(_history(uow, c.id_hash, app.product, take_id=False),
+                                    decision_id=h.decision_id)
     _saw(h.on)
     on, at = h.on, now.astimezone(UTC)  # server time, kept in UTC (SQLite keeps no offset)
     decision = decide(app, h.prior, c.card, on, c.assessed)
@@ -189,7 +214,7 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
         customer_id, line_id, existing_limit = _open_line(uow, app, decision, c.id_hash, h, on)
     kept = (sealed.decision_identity(app.identity) if decision.outcome is Outcome.REFER
             and c.masked_inputs is not None else sealed.NO_IDENTITY)
-    (decision_id,) = _INSERT_DECISION.one(uow.conn, dict(
+    decision_id = _record(uow, h.decision_id, dict(
         decided_on=on,
         decided_at=at,
         product_code=app.product,
@@ -207,11 +232,24 @@ def decide_application(uow: UnitOfWork, app: Application, *, now: datetime,
     ))
     if line_id is not None and existing_limit is not None:
         set_line_limit(uow, line_id, existing_limit, decision.limit_fen, decision.reasons,
-                        on, actor, decision_id=int(decision_id))
+                        on, actor, decision_id=decision_id)
     if customer_id is not None:  # the consents given with the application, kept with the customer
-        consents.record_application(uow, customer_id, credit_query=app.consents.credit_query,
-                                    personal_data=app.consents.sensitive_data, actor=actor, at=at)
-    return Decided(int(decision_id), decision, on, at, customer_id, line_id, app.product)
+        with pipeline(uow.conn):  # their rows in one round trip (their owner's prepared inserts)
+            consents.record_application(uow, customer_id, credit_query=app.consents.credit_query,
+                                        personal_data=app.consents.sensitive_data, actor=actor,
+                                        at=at)
+    return Decided(decision_id, decision, on, at, customer_id, line_id, app.product)
+
+
+def _record(uow: UnitOfWork, decision_id: int | None, values: dict[str, Any]) -> int:
+    """Insert the decision; its id. With its id taken already (PostgreSQL), the insert is a
+    closing write: nothing reads the row before the commit (``limit_changes`` keeps the id
+    without a foreign key), so it goes down the commit's pipeline with the audit record."""
+    if decision_id is None:
+        (new_id,) = _INSERT_DECISION.one(uow.conn, values)
+        return int(new_id)
+    uow.batch.add(_ADD_DECISION, {"id": decision_id, **values}, expect_rows=1)
+    return decision_id
 
 
 def _masked_inputs(app: Application, k: Kyc, id_hash: str | None) -> str:

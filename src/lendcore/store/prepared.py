@@ -16,11 +16,30 @@ processors (SQLite keeps a date as text, a boolean as 0/1), so values come back 
 (the tables' defaults are server defaults). Driver errors are raised as SQLAlchemy's own
 exception classes (``IntegrityError`` ...), so callers handle both paths alike. Use it for the
 few statements on a latency-critical path; everything else stays on ``Connection.execute``.
+
+**Pipelines.** Each statement run alone on PostgreSQL is a network round trip: the client sends,
+then waits for the answer. Inside :func:`pipeline` the statements go down one psycopg pipeline
+(https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html) and the block's end waits once
+for all of them; :meth:`Prepared.send` queues a statement whose rows are read after the block
+(a read inside it would be a round trip of its own)::
+
+    with pipeline(uow.conn):                       # one round trip on PostgreSQL
+        _LOCK.execute(uow.conn, {"h": id_hash})     # queued (its row count is not known: -1)
+        sent = _HISTORY.send(uow.conn, {"h": id_hash})
+    row = sent.one()                               # already received
+
+The server runs them in order, each seeing the ones before (one transaction). On SQLite (no
+round trips) the block changes nothing: each statement runs when called. Inside a pipeline only
+prepared statements belong (``Connection.execute`` reads a result's shape at once, which has not
+come back yet), and only writes whose row count nobody checks. A driver error raised by the
+block (a failed statement is reported when the pipeline is read) is SQLAlchemy's exception
+class, as for a statement run alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,3 +154,50 @@ class Prepared:
         if row is None:
             raise LookupError("the statement returned no row")
         return row
+
+    def send(self, conn: Connection, params: Params) -> Sent:
+        """Run (inside :func:`pipeline`: queue) the statement; its rows are read from the
+        answer, after the pipeline's block."""
+        cursor, compiled = self._run(conn, params)
+        return Sent(cursor, compiled)
+
+
+class Sent:
+    """A statement sent by :meth:`Prepared.send`: its first row, read once."""
+
+    __slots__ = ("_compiled", "_cursor")
+
+    def __init__(self, cursor: Any, compiled: Compiled) -> None:
+        self._cursor = cursor
+        self._compiled = compiled
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row, its values processed (None: no row)."""
+        try:
+            raw = self._cursor.fetchone()
+        finally:
+            self._cursor.close()
+        return None if raw is None else self._compiled.row(raw)
+
+    def one(self) -> tuple[Any, ...]:
+        row = self.first()
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
+
+
+@contextmanager
+def pipeline(conn: Connection) -> Iterator[None]:
+    """The block's prepared statements in one round trip on PostgreSQL (psycopg's pipeline
+    mode); on another driver, as if there were no block. See the module's docstring."""
+    dialect = conn.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    try:
+        with driver.pipeline():  # type: ignore[union-attr]
+            yield
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance("pipelined statements", None, exc,
+                                  dialect.loaded_dbapi.Error) from exc
